@@ -1,0 +1,1 @@
+"""The Dockerfile front end of csim's builder (filled in below)."""
