@@ -248,7 +248,9 @@ class _Directives:
             return False
         name = match.group(1).lower()
         if name in self.seen:
-            raise DockerfileParseError(f"only one {name} parser directive can be used", self.line - 1)
+            raise DockerfileParseError(
+                f"only one {name} parser directive can be used", self.line - 1
+            )
         self.seen.add(name)
         value = match.group(2)
         if name == "escape":
@@ -486,19 +488,14 @@ def chomp_heredoc_content(src: str) -> str:
     return _LEADING_TABS.sub("", src)
 
 
-def node_location(node: Node) -> tuple[int, int]:
-    """(start_line, end_line) of a node, for error messages and traces."""
-    return node.start_line, node.end_line
-
-
 __all__ = [
     "DEFAULT_ESCAPE_TOKEN",
     "Directive",
     "DockerfileParseError",
     "Heredoc",
     "Node",
-    "Result",
     "ParseWarning",
+    "Result",
     "chomp_heredoc_content",
     "go_quote",
     "heredocs_from_line",
