@@ -147,7 +147,7 @@ def _hostile_cases(host: Path) -> dict[str, tuple[bytes, str]]:
             _tar(
                 (_m("shadow", tarfile.LNKTYPE, linkname="../../host/passwd"), b""),
             ),
-            "path traversal",
+            "outside the destination",
         ),
         "hardlink absolute": (
             _tar(
