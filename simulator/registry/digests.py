@@ -9,15 +9,15 @@ it streams, never after loading it whole.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from simulator.model.digest import validate_digest
+from simulator.model.errors import InvalidParameter
 from simulator.registry import errors
 
-# Lengths of the hex encoding per supported algorithm (OCI image-spec descriptor rules).
-ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
-_GRAMMAR = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+# Algorithms a registry accepts (go-digest's set); validation and its error words come from model.
+ALGORITHMS = ("sha256", "sha384", "sha512")
 READ_CHUNK = 1 << 20
 
 
@@ -31,19 +31,15 @@ def parse_digest(value: str) -> tuple[str, str]:
         ``(algorithm, hex)``.
 
     Raises:
-        RegistryError: DIGEST_INVALID when the text is not a digest of a
-            supported algorithm with a hex part of the right length.
+        RegistryError: DIGEST_INVALID (detail: the digest) with go-digest's
+            words (``invalid checksum digest format``, ``... length``,
+            ``unsupported digest algorithm``).
     """
-    if not _GRAMMAR.match(value):
-        raise errors.RegistryError(errors.DIGEST_INVALID, value, message="invalid digest")
+    try:
+        validate_digest(value)
+    except InvalidParameter as exc:
+        raise errors.RegistryError(errors.DIGEST_INVALID, value, message=exc.message) from None
     algorithm, _, encoded = value.partition(":")
-    length = ALGORITHMS.get(algorithm)
-    if length is None:
-        raise errors.RegistryError(
-            errors.DIGEST_INVALID, value, message=f"unsupported digest algorithm {algorithm}"
-        )
-    if len(encoded) != length or not re.fullmatch(r"[0-9a-f]+", encoded):
-        raise errors.RegistryError(errors.DIGEST_INVALID, value, message="invalid digest")
     return algorithm, encoded
 
 
