@@ -14,8 +14,11 @@ import re
 import time as _time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
+
+# The formatter lives in model/ so the daemon can print inspect times too.
+from simulator.model.timefmt import ZERO_TIME, format_timestamp_rfc3339nano, human_duration, to_ns
 
 __all__ = [
     "ZERO_TIME",
@@ -34,9 +37,6 @@ __all__ = [
     "ps_status",
 ]
 
-ZERO_TIME = "0001-01-01T00:00:00Z"
-"""Go's zero ``time.Time`` in RFC3339: Docker's "never"."""
-
 _NS = 1_000_000_000
 _DECIMAL_ABBRS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _BINARY_ABBRS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -45,35 +45,6 @@ _BINARY_MAP = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5
 
 
 # -- durations and sizes (docker/go-units) -----------------------------------
-
-
-def human_duration(seconds: float) -> str:
-    """go-units ``HumanDuration``: ``Less than a second`` ... ``2 years``."""
-    d = seconds
-    whole_seconds = int(d)
-    if whole_seconds < 1:
-        return "Less than a second"
-    if whole_seconds == 1:
-        return "1 second"
-    if whole_seconds < 60:
-        return f"{whole_seconds} seconds"
-    minutes = int(d / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(d / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(d / 3600) // 24 // 365} years"
 
 
 def _scaled(size: float, base: float, abbrs: tuple[str, ...]) -> tuple[float, str]:
@@ -209,24 +180,7 @@ def parse_go_duration(text: str) -> int:
 # -- timestamps ----------------------------------------------------------------
 
 
-def _to_ns(ts: float) -> int:
-    """World seconds to integer nanoseconds, without float noise (1.1 -> 1.1e9)."""
-    exact = Decimal(repr(float(ts))) * _NS
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-
-
-def format_timestamp_rfc3339nano(ts: float | None) -> str:
-    """Go's ``time.RFC3339Nano`` in UTC; ``None`` is Go's zero time.
-
-    Trailing zeros of the fraction are trimmed and a whole second has no
-    fraction: ``2024-01-02T03:04:05.12Z``, ``2024-01-02T03:04:05Z``.
-    """
-    if ts is None:
-        return ZERO_TIME
-    sec, nanos = divmod(_to_ns(ts), _NS)
-    stamp = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(sec))
-    frac = f".{nanos:09d}".rstrip("0") if nanos else ""
-    return f"{stamp}{frac}Z"
+_to_ns = to_ns
 
 
 _RFC3339 = re.compile(

@@ -1,0 +1,31 @@
+"""dockerd: one daemon for every backend.
+
+Every operation is a SimPy process (a generator) that takes modelled time on
+the simulated backend and real time on the linux backend; the runtime below
+is the only part that differs. Operations take the caller's span context and
+emit a ``dockerd`` span; the runtime emits the spans below it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.daemon.execs import ExecMixin
+from simulator.daemon.image_ops import ImageOpsMixin
+from simulator.daemon.lifecycle import LifecycleMixin
+from simulator.daemon.networks import NetworkMixin
+from simulator.daemon.pull import PullMixin
+from simulator.daemon.views import ViewsMixin
+from simulator.daemon.volumes import VolumeMixin
+
+
+class Daemon(
+    LifecycleMixin, ExecMixin, NetworkMixin, VolumeMixin, PullMixin, ImageOpsMixin, ViewsMixin
+):
+    """The container engine: images, containers, networks, volumes, events."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_networks()
+        self._init_volumes()
+        self._init_execs()
