@@ -110,9 +110,13 @@ def make_app(
             return error_response(exc)
         except web.HTTPException:
             raise
-        except (ConnectionError, asyncio.CancelledError):
-            # The client went away mid-request; whatever it sent was rolled back.
-            raise
+        except ConnectionError:
+            # The client went away mid-body; what it sent was rolled back. The
+            # answer will most likely never arrive, but it must not be a 500.
+            log.info("registry request %s %s cut off by the client", request.method, request.path)
+            return error_response(
+                errors.RegistryError(errors.BLOB_UPLOAD_INVALID, "request body cut off")
+            )
         except Exception:
             log.exception("registry request %s %s failed", request.method, request.path)
             return error_response(errors.RegistryError(errors.UNKNOWN))
