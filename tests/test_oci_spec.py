@@ -221,3 +221,26 @@ def test_parse_minimal_example_needs_args() -> None:
     assert parsed.spec.process.args == ("sh",)
     assert parsed.uid == 1 and parsed.gid == 1
     assert parsed.spec.network_mode == "none"
+
+
+def test_user_lookup_never_leaves_the_rootfs(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "passwd").write_text("evil:x:4242:4242::/:/bin/sh\n")
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "real").write_text("app:x:1000:1000::/:/bin/sh\n")
+    # an absolute link restarts at the container root, `..` stops there
+    (root / "etc/passwd").symlink_to(str(host / "passwd"))
+    with pytest.raises(InvalidParameter):
+        resolve_user("evil", root)
+    (root / "etc/passwd").unlink()
+    (root / "etc/passwd").symlink_to("../../../../real")
+    assert resolve_user("app", root) == (1000, 1000)
+    (root / "etc/passwd").unlink()
+    (root / "etc/passwd").symlink_to("/real")
+    assert resolve_user("app", root) == (1000, 1000)
+    (root / "etc/passwd").unlink()
+    (root / "etc/passwd").symlink_to("/etc/passwd")  # a loop
+    with pytest.raises(InvalidParameter, match="too many levels"):
+        resolve_user("app", root)

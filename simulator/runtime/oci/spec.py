@@ -12,6 +12,7 @@ wrote.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,8 +203,9 @@ def resolve_user(user: str, rootfs: Path) -> tuple[int, int]:
     """
     name, _, group = user.partition(":")
     uid, gid = 0, 0
+    passwd, groups = secure_join(rootfs, "/etc/passwd"), secure_join(rootfs, "/etc/group")
     if name and not name.isdigit():
-        entry = _lookup(rootfs / "etc" / "passwd", name)
+        entry = _lookup(passwd, name)
         if entry is None:
             raise InvalidParameter(
                 f"unable to find user {name}: no matching entries in passwd file"
@@ -211,10 +213,10 @@ def resolve_user(user: str, rootfs: Path) -> tuple[int, int]:
         uid, gid = int(entry[2]), int(entry[3])
     elif name:
         uid = int(name)
-        entry = _lookup_id(rootfs / "etc" / "passwd", uid)
+        entry = _lookup_id(passwd, uid)
         gid = int(entry[3]) if entry is not None else uid
     if group and not group.isdigit():
-        gentry = _lookup(rootfs / "etc" / "group", group)
+        gentry = _lookup(groups, group)
         if gentry is None:
             raise InvalidParameter(
                 f"unable to find group {group}: no matching entries in group file"
@@ -223,6 +225,37 @@ def resolve_user(user: str, rootfs: Path) -> tuple[int, int]:
     elif group:
         gid = int(group)
     return uid, gid
+
+
+def secure_join(root: Path, path: str) -> Path:
+    """Resolve ``path`` as the container would see it, never leaving ``root``.
+
+    Symlinks in the image are followed relative to ``root`` (an absolute
+    target restarts at ``root``, ``..`` stops at it), so a hostile
+    ``/etc/passwd -> /etc/shadow`` cannot make the daemon read a host file.
+    At most 40 links are followed, as the kernel does.
+    """
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    resolved: list[str] = []
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = root.joinpath(*resolved, part)
+        if candidate.is_symlink():
+            links += 1
+            if links > 40:
+                raise InvalidParameter(f"too many levels of symbolic links: {path}")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        resolved.append(part)
+    return root.joinpath(*resolved)
 
 
 def _entries(path: Path) -> list[list[str]]:
