@@ -28,9 +28,15 @@ class RegistryThread:
     """A csim registry serving ``root`` on 127.0.0.1:<ephemeral> from a thread."""
 
     def __init__(
-        self, root: Path, *, read_only: bool = False, users: Mapping[str, str] | None = None
+        self,
+        root: Path,
+        *,
+        read_only: bool = False,
+        users: Mapping[str, str] | None = None,
+        addr: str = "127.0.0.1:0",
     ) -> None:
         self.root = root
+        self.addr = addr
         self.url = ""
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -50,7 +56,7 @@ class RegistryThread:
                 self._ready.set()
 
             await serve(
-                "127.0.0.1:0",
+                self.addr,
                 self.root,
                 read_only=read_only,
                 users=users,

@@ -186,6 +186,9 @@ async def serve(
         make_app(storage, read_only=read_only, users=users),
         handle_signals=False,
         access_log=None,
+        # After an early refusal (413, 416) aiohttp drains the unread body; a
+        # client that hangs up meanwhile is not noticed, so keep the drain short.
+        lingering_time=1.0,
     )
     await runner.setup()
     try:
