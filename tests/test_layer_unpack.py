@@ -155,6 +155,13 @@ def _hostile_cases(host: Path) -> dict[str, tuple[bytes, str]]:
             ),
             "is a link to an absolute path",
         ),
+        "hardlink to a symlink": (
+            _tar(
+                (_m("p", tarfile.SYMTYPE, linkname=h + "/passwd"), b""),
+                (_m("h", tarfile.LNKTYPE, linkname="p"), b""),
+            ),
+            "outside the destination",
+        ),
         "device node": (
             _tar(
                 (_m("dev/sda", tarfile.BLKTYPE, devmajor=8, devminor=0), b""),
@@ -197,6 +204,7 @@ def _hostile_cases(host: Path) -> dict[str, tuple[bytes, str]]:
         "relative symlink escape",
         "hardlink escape",
         "hardlink absolute",
+        "hardlink to a symlink",
         "device node",
         "char device",
         "whiteout of a path outside",
@@ -295,3 +303,16 @@ def test_whiteouts_hide_lower_files_in_a_real_overlay(
     assert sorted(p.name for p in (mountpoint / "var/cache").iterdir()) == ["new"]
     # the lower layer itself is untouched
     assert (low / "etc/motd").read_text() == "welcome\n"
+
+
+def test_a_later_file_replaces_a_symlink_instead_of_writing_through_it(
+    unpacker: LayerUnpacker, host: Path
+) -> None:
+    tar = _tar(
+        (_m("passwd", tarfile.SYMTYPE, linkname=str(host / "passwd")), b""),
+        (_m("passwd"), b"container's own\n"),
+    )
+    path = unpacker.unpacked_path(unpacker.add_tar(tar))
+    assert not (path / "passwd").is_symlink()
+    assert (path / "passwd").read_text() == "container's own\n"
+    assert (host / "passwd").read_text() == "root:x:0:0::/root:/bin/sh\n"

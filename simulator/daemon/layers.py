@@ -359,17 +359,17 @@ def _extract_member(
         notices.append(UnpackNotice(member.name, "setuid/setgid bits removed"))
     mode &= ~(stat.S_ISUID | stat.S_ISGID) if not member.isdir() else ~stat.S_ISUID
     if member.isdir():
-        _check_with_data_filter(member, rel, dest_str)
         if target.is_symlink() or (target.exists() and not target.is_dir()):
-            _clear(target)
+            _clear(target)  # replaced, never followed (checked below without it)
+        _check_with_data_filter(member, rel, dest_str)
         target.mkdir(parents=True, exist_ok=True)
         dirs.append((target, member))
         _chown(target, member)
         os.chmod(target, mode)
     elif member.isreg():
+        _clear(target)  # a later member replaces an earlier one, even a symlink
         _check_with_data_filter(member, rel, dest_str)
         parent.mkdir(parents=True, exist_ok=True)
-        _clear(target)
         _write_file(tar, member, target, mode)
     elif member.issym():
         if not member.linkname.startswith("/") and not _symlink_stays_inside(rel, member.linkname):
@@ -382,6 +382,8 @@ def _extract_member(
         _chown(target, member)
         os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
     elif member.islnk():
+        if os.path.lexists(target) and not os.path.isdir(target):
+            _clear(target)
         _check_with_data_filter(member, rel, dest_str)
         link_rel, _ = _clean_name(member.linkname)
         source = dest / link_rel
