@@ -1,0 +1,104 @@
+"""The Engine API's routes, served by the world for both transports.
+
+``Router.handle`` is a SimPy process: it emits the ``api`` span, calls the
+daemon, and answers with an ``ApiResponse``; Docker errors become
+``{"message": ...}`` with their status. Streaming routes answer at once with
+a ``Stream`` the world keeps filling.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from simulator.api.messages import API_VERSION, ApiRequest, ApiResponse, error_response
+from simulator.api import routes_containers, routes_images, routes_system
+from simulator.daemon.core import Proc
+from simulator.daemon.daemon import Daemon
+from simulator.model.errors import DockerError, InvalidParameter
+from simulator.trace.tracer import SpanContext
+
+Handler = Callable[..., Proc]
+_VERSION = re.compile(r"^/v(\d+\.\d+)(/.*)$")
+
+
+class Router:
+    """Maps (method, path) to handlers."""
+
+    def __init__(self, daemon: Daemon, latency: float = 0.0) -> None:
+        self.daemon = daemon
+        self.latency = latency
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        for module in (routes_system, routes_containers, routes_images):
+            for method, pattern, handler in module.ROUTES:
+                self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        for m, pattern, handler in self._routes:
+            found = pattern.match(path)
+            if found and (m == method or (m == "GET" and method == "HEAD")):
+                return handler, found.groupdict()
+        return None
+
+    def handle(self, req: ApiRequest, parent: SpanContext | None) -> Proc:
+        """Serve one request; always returns an ApiResponse, never raises DockerError."""
+        daemon = self.daemon
+        path = req.path
+        version = API_VERSION
+        vm = _VERSION.match(path)
+        if vm:
+            version, path = vm.group(1), vm.group(2)
+        ctx = daemon.tracer.start(
+            "api",
+            f"{req.method} {path}",
+            parent,
+            method=req.method,
+            path=path,
+            user_agent=req.user_agent,
+        )
+        try:
+            if self.latency:
+                yield daemon.env.timeout(self.latency)
+            if vm and _too_new(version):
+                raise InvalidParameter(
+                    f"client version {version} is too new. Maximum supported API version is {API_VERSION}"
+                )
+            if vm and _too_old(version):
+                raise InvalidParameter(
+                    f"client version {version} is too old. Minimum supported API version is 1.24, "
+                    "please upgrade your client to a newer version"
+                )
+            found = self.match(req.method, path)
+            if found is None:
+                resp = error_response(404, "page not found")
+            else:
+                handler, params = found
+                with daemon.workers.request() as slot:
+                    yield slot
+                resp = yield from handler(daemon, req, ctx, version=version, **params)
+        except DockerError as err:
+            resp = error_response(err.status, err.message) if err.status != 304 else ApiResponse(304)
+        except (ValueError, KeyError, TypeError) as err:
+            resp = error_response(400, str(err) or type(err).__name__)
+        resp.headers.setdefault("Api-Version", API_VERSION)
+        daemon.tracer.end(ctx, status=resp.status)
+        return resp
+
+
+def _vtuple(v: str) -> tuple[int, int]:
+    major, _, minor = v.partition(".")
+    return int(major), int(minor or 0)
+
+
+def _too_new(v: str) -> bool:
+    return _vtuple(v) > _vtuple(API_VERSION)
+
+
+def _too_old(v: str) -> bool:
+    return _vtuple(v) < (1, 24)
+
+
+def json_dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode() + b"\n"

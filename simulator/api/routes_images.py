@@ -1,0 +1,90 @@
+"""Image routes: pull (``/images/create``), list, inspect, history, tag, delete, prune."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from simulator.api.messages import ApiRequest, ApiResponse
+from simulator.api.routes_system import instant, parse_filters
+from simulator.daemon.core import Proc
+from simulator.daemon.daemon import Daemon
+from simulator.daemon.pull import pull_reference
+from simulator.daemon.streams import Stream
+from simulator.model.errors import DockerError
+from simulator.trace.tracer import SpanContext
+
+
+def pull(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
+    ref = pull_reference(req.arg("fromImage"), req.arg("tag"))
+    stream = Stream()
+
+    def run() -> Proc:
+        try:
+            yield from d.pull_image(ctx, ref, stream.put)
+        except DockerError as err:
+            stream.put({"errorDetail": {"message": err.message}, "error": err.message})
+        stream.close()
+
+    # Errors before any output are plain HTTP errors: resolve the manifest first.
+    if d.registry is not None and hasattr(d.registry, "check"):
+        yield from d.registry.check(ref, ctx)
+    yield d.env.process(run())
+    return ApiResponse(200, stream=stream, stream_kind="json")
+
+
+@instant
+def list_(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
+    filters = parse_filters(req)
+    rows = []
+    for image in d.images.all():
+        tags = d.images.repo_tags(image.id)
+        if filters.get("dangling"):
+            want = filters["dangling"][0] in ("true", "1")
+            if bool(tags) == want:
+                continue
+        if filters.get("reference"):
+            from simulator.model.reference import familiar_match, normalize
+
+            if not any(familiar_match(p, normalize(t)) for p in filters["reference"] for t in tags):
+                continue
+        rows.append(d.image_summary(image))
+    return ApiResponse(200, rows)
+
+
+@instant
+def inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> ApiResponse:
+    return ApiResponse(200, d.image_inspect(name))
+
+
+@instant
+def history(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> ApiResponse:
+    return ApiResponse(200, d.image_history(name))
+
+
+def tag(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> Proc:
+    yield from d.tag_image(ctx, name, req.arg("repo"), req.arg("tag"))
+    return ApiResponse(201, raw=b"")
+
+
+def remove(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> Proc:
+    result = yield from d.remove_image(ctx, name, req.flag("force"))
+    return ApiResponse(200, result)
+
+
+def prune(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
+    filters = parse_filters(req)
+    dangling = filters.get("dangling", ["true"])[0]
+    result = yield from d.prune_images(ctx, all_unused=dangling in ("false", "0"))
+    return ApiResponse(200, result)
+
+
+ROUTES: list[tuple[str, str, Callable[..., Proc]]] = [
+    ("POST", r"/images/create", pull),
+    ("GET", r"/images/json", list_),
+    ("POST", r"/images/prune", prune),
+    ("GET", r"/images/(?P<name>.+)/json", inspect),
+    ("GET", r"/images/(?P<name>.+)/history", history),
+    ("POST", r"/images/(?P<name>.+)/tag", tag),
+    ("DELETE", r"/images/(?P<name>.+)", remove),
+]

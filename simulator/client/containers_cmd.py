@@ -1,0 +1,427 @@
+"""Container commands: each is the sequence of API calls the docker CLI sends."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from simulator.client.output import ProgressPrinter, ellipsis, table
+from simulator.client.session import CliError, Session
+from simulator.client.template import TemplateError, compile_template
+from simulator.client.units import created_ago, parse_size
+from simulator.model.errors import DockerError
+from simulator.model.reference import normalize
+from simulator.model.timefmt import human_duration
+
+
+def add_create_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", default="")
+    p.add_argument("-d", "--detach", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("-t", "--tty", action="store_true")
+    p.add_argument("--rm", action="store_true")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("-v", "--volume", action="append", default=[])
+    p.add_argument("-p", "--publish", action="append", default=[])
+    p.add_argument("-w", "--workdir", default="")
+    p.add_argument("-u", "--user", default="")
+    p.add_argument("-h", "--hostname", default="")
+    p.add_argument("-l", "--label", action="append", default=[])
+    p.add_argument("-m", "--memory", default="")
+    p.add_argument("--cpus", default="")
+    p.add_argument("--pids-limit", type=int, default=0)
+    p.add_argument("--network", "--net", default="")
+    p.add_argument("--network-alias", action="append", default=[])
+    p.add_argument("--restart", default="")
+    p.add_argument("--entrypoint", default=None)
+    p.add_argument("--stop-signal", default="")
+    p.add_argument("--stop-timeout", type=int, default=None)
+    p.add_argument("--read-only", action="store_true")
+    p.add_argument("image")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+
+
+def create_body(a: argparse.Namespace) -> dict[str, Any]:
+    """The ``POST /containers/create`` body the docker CLI builds from ``run``/``create`` flags."""
+    if a.rm and a.restart and a.restart != "no":
+        raise CliError("Conflicting options: --restart and --rm", 125)
+    normalize(a.image)  # the CLI rejects a bad reference before any request
+    host: dict[str, Any] = {
+        "Binds": a.volume or None,
+        "NetworkMode": a.network or "default",
+        "AutoRemove": a.rm,
+        "ReadonlyRootfs": a.read_only,
+    }
+    if a.memory:
+        host["Memory"] = parse_size(a.memory)
+    if a.cpus:
+        try:
+            host["NanoCpus"] = int(round(float(a.cpus) * 1e9))
+        except ValueError:
+            raise CliError(f'invalid argument "{a.cpus}" for "--cpus" flag: failed to parse {a.cpus} as a rational number', 125) from None
+    if a.pids_limit:
+        host["PidsLimit"] = a.pids_limit
+    if a.restart:
+        name, _, count = a.restart.partition(":")
+        host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": int(count) if count.isdigit() else 0}
+    exposed: dict[str, Any] = {}
+    bindings: dict[str, list[dict[str, str]]] = {}
+    for spec in a.publish:
+        parts = spec.split(":")
+        cport = parts[-1] if "/" in parts[-1] else parts[-1] + "/tcp"
+        hip = parts[0] if len(parts) == 3 else ""
+        hport = parts[-2] if len(parts) >= 2 else ""
+        exposed[cport] = {}
+        bindings.setdefault(cport, []).append({"HostIp": hip, "HostPort": hport})
+    if bindings:
+        host["PortBindings"] = bindings
+    env = [e if "=" in e else e for e in a.env]
+    body: dict[str, Any] = {
+        "Hostname": a.hostname,
+        "User": a.user,
+        "AttachStdin": a.interactive and not a.detach,
+        "AttachStdout": not a.detach,
+        "AttachStderr": not a.detach,
+        "Tty": a.tty,
+        "OpenStdin": a.interactive,
+        "StdinOnce": a.interactive and not a.detach,
+        "Env": env,
+        "Cmd": a.command or None,
+        "Image": a.image,
+        "WorkingDir": a.workdir,
+        "Labels": dict(l.partition("=")[::2] for l in a.label),
+        "HostConfig": host,
+        "ExposedPorts": exposed or None,
+        "NetworkingConfig": {"EndpointsConfig": {a.network or "default": {"Aliases": a.network_alias or None}}},
+    }
+    if a.entrypoint is not None:
+        body["Entrypoint"] = [a.entrypoint] if a.entrypoint else [""]
+    if a.stop_signal:
+        body["StopSignal"] = a.stop_signal
+    if a.stop_timeout is not None:
+        body["StopTimeout"] = a.stop_timeout
+    return body
+
+
+def pull_image(s: Session, image: str, out: Any, quiet: bool = False) -> None:
+    ref = normalize(image)
+    tag = ref.digest or ref.tag or "latest"
+    resp = s.call("POST", "/images/create", {"fromImage": ref.name, "tag": tag})
+    if resp.status >= 400:
+        raise DockerError(resp.body.get("message", ""), resp.status)
+    printer = ProgressPrinter(out, s.tty)
+    s.drain(resp, None if quiet else printer.feed)
+    if printer.error:
+        raise DockerError(printer.error, 500)
+
+
+def create_container(s: Session, a: argparse.Namespace) -> str:
+    body = create_body(a)
+    query = {"name": a.name} if a.name else None
+    resp = s.call("POST", "/containers/create", query, body)
+    if resp.status == 404 and "No such image" in str((resp.body or {}).get("message", "")):
+        ref = normalize(a.image)
+        s.err.write(f"Unable to find image '{ref.familiar_string()}' locally\n")
+        pull_image(s, a.image, s.err)
+        resp = s.call("POST", "/containers/create", query, body)
+    if resp.status >= 400:
+        raise DockerError(resp.body.get("message", ""), resp.status)
+    for w in resp.body.get("Warnings") or []:
+        s.err.write(f"WARNING: {w}\n")
+    return str(resp.body["Id"])
+
+
+def _write_entry(s: Session, entry: Any) -> None:
+    stream = s.err if entry.stream == "stderr" else s.out
+    stream.write(entry.data.decode("utf-8", "replace"))
+
+
+def cmd_run(s: Session, a: argparse.Namespace) -> int:
+    try:
+        cid = create_container(s, a)
+    except DockerError as err:
+        raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
+    attach = None
+    if not a.detach:
+        q = {"stream": 1, "stdout": 1, "stderr": 1}
+        if a.interactive:
+            q["stdin"] = 1
+        attach = s.call("POST", f"/containers/{cid}/attach", q)
+        if a.interactive and attach.hijack not in (None, True):
+            data = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
+            if data:
+                attach.hijack.feed(data)
+            attach.hijack.feed(None)
+    wait = s.call("POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"})
+    start = s.call("POST", f"/containers/{cid}/start")
+    if start.status >= 400:
+        msg = start.body.get("message", "")
+        code = 127 if "not found" in msg else 126 if "permission denied" in msg else 125
+        s.err.write(f"csim: Error response from daemon: {msg}.\n")
+        return code
+    if a.detach:
+        s.out.write(cid + "\n")
+        return 0
+    if attach is not None:
+        s.drain(attach, lambda e: _write_entry(s, e))
+    result = s.drain(wait)
+    return int(result[0]["StatusCode"]) if result else 0
+
+
+def cmd_create(s: Session, a: argparse.Namespace) -> int:
+    try:
+        cid = create_container(s, a)
+    except DockerError as err:
+        raise CliError(f"Error response from daemon: {err.message}", 1) from None
+    s.out.write(cid + "\n")
+    return 0
+
+
+def _each(s: Session, names: list[str], fn: Any, fail_label: str = "") -> int:
+    code = 0
+    failed = []
+    for name in names:
+        try:
+            fn(name)
+        except DockerError as err:
+            s.err.write(f"Error response from daemon: {err.message}\n")
+            failed.append(name)
+            code = 1
+    if failed and fail_label:
+        s.err.write(f"Error: failed to {fail_label} containers: {', '.join(failed)}\n")
+    return code
+
+
+def cmd_simple(op: str) -> Any:
+    def run(s: Session, a: argparse.Namespace) -> int:
+        def one(name: str) -> None:
+            q: dict[str, Any] = {}
+            if getattr(a, "time", None) is not None:
+                q["t"] = a.time
+            if getattr(a, "signal", None):
+                q["signal"] = a.signal
+            s.json("POST", f"/containers/{name}/{op}", q or None)
+            s.out.write(name + "\n")
+
+        label = {"start": "start"}.get(op, "")
+        return _each(s, a.containers, one, label)
+
+    return run
+
+
+def cmd_rm(s: Session, a: argparse.Namespace) -> int:
+    def one(name: str) -> None:
+        s.json("DELETE", f"/containers/{name}", {"force": a.force or None, "v": a.volumes or None})
+        s.out.write(name + "\n")
+
+    return _each(s, a.containers, one)
+
+
+def cmd_wait(s: Session, a: argparse.Namespace) -> int:
+    def one(name: str) -> None:
+        result = s.json("POST", f"/containers/{name}/wait")
+        s.out.write(f"{result[0]['StatusCode']}\n")
+
+    return _each(s, a.containers, one)
+
+
+def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
+    filters: dict[str, dict[str, bool]] = {}
+    for f in a.filter:
+        key, _, value = f.partition("=")
+        filters.setdefault(key, {})[value] = True
+    q: dict[str, Any] = {"all": 1 if a.all else None}
+    if filters:
+        q["filters"] = filters
+    if a.last:
+        q["limit"] = a.last
+    rows: list[dict[str, Any]] = s.json("GET", "/containers/json", q)
+    return rows[:1] if a.latest else rows
+
+
+class PsRow:
+    """The fields ``docker ps --format`` exposes."""
+
+    def __init__(self, c: dict[str, Any], now: float, trunc: bool) -> None:
+        self.ID = c["Id"][:12] if trunc else c["Id"]
+        self.Image = c["Image"]
+        cmd = c["Command"]
+        self.Command = '"' + (ellipsis(cmd, 20) if trunc else cmd) + '"'
+        self.CreatedAt = c["Created"]
+        self.RunningFor = created_ago(c["Created"], now).removesuffix(" ago")
+        self.Status = c["Status"]
+        self.State = c["State"]
+        self.Ports = ", ".join(_port(p) for p in c.get("Ports") or [])
+        self.Names = ",".join(n.lstrip("/") for n in c["Names"])
+        self.Labels = ",".join(f"{k}={v}" for k, v in (c.get("Labels") or {}).items())
+        self.Networks = ",".join((c.get("NetworkSettings") or {}).get("Networks") or {})
+        self.Mounts = ",".join(m.get("Name", m.get("Source", "")) for m in c.get("Mounts") or [])
+        self.Size = ""
+
+
+def _port(p: dict[str, Any]) -> str:
+    if p.get("PublicPort"):
+        return f"{p.get('IP', '0.0.0.0')}:{p['PublicPort']}->{p['PrivatePort']}/{p['Type']}"
+    return f"{p['PrivatePort']}/{p['Type']}"
+
+
+def cmd_ps(s: Session, a: argparse.Namespace) -> int:
+    rows = _ps_rows(s, a)
+    now = s.world.daemon.wall()
+    items = [PsRow(c, now, not a.no_trunc) for c in rows]
+    if a.quiet:
+        s.out.write("".join(r.ID + "\n" for r in items))
+        return 0
+    if a.format:
+        return render_format(s, a.format, items)
+    s.out.write(
+        table(
+            ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+            [[r.ID, r.Image, r.Command, r.RunningFor + " ago", r.Status, r.Ports, r.Names] for r in items],
+        )
+    )
+    return 0
+
+
+def render_format(s: Session, fmt: str, items: list[Any]) -> int:
+    try:
+        tpl = compile_template(fmt)
+        if tpl.is_table:
+            s.out.write(tpl.header({f: f.upper() for f in tpl.header_fields}) + "\n")
+        for item in items:
+            s.out.write(tpl.execute(item) + "\n")
+    except TemplateError as err:
+        raise CliError(f"template parsing error: {err}", 1) from None
+    return 0
+
+
+def cmd_logs(s: Session, a: argparse.Namespace) -> int:
+    info = s.json("GET", f"/containers/{a.container}/json")
+    q = {"stdout": 1, "stderr": 1, "tail": a.tail, "follow": 1 if a.follow else None,
+         "timestamps": 1 if a.timestamps else None}
+    resp = s.call("GET", f"/containers/{info['Id']}/logs", q)
+    if resp.status >= 400:
+        raise DockerError(resp.body.get("message", ""), resp.status)
+    from simulator.model.timefmt import format_timestamp_rfc3339nano
+
+    def show(entry: Any) -> None:
+        text = entry.data.decode("utf-8", "replace")
+        if a.timestamps:
+            stamp = format_timestamp_rfc3339nano(s.world.daemon.wall(entry.time))
+            text = "".join(f"{stamp} {line}" for line in text.splitlines(keepends=True))
+        (s.err if entry.stream == "stderr" else s.out).write(text)
+
+    s.drain(resp, show)
+    return 0
+
+
+def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
+    import json as _json
+
+    results: list[Any] = []
+    code = 0
+    for name in a.names:
+        found = None
+        paths = {
+            "container": [f"/containers/{name}/json"],
+            "image": [f"/images/{name}/json"],
+            "network": [f"/networks/{name}"],
+            "volume": [f"/volumes/{name}"],
+        }
+        order = paths[kind] if kind else [p for k in ("container", "image", "network", "volume") for p in paths[k]]
+        for path in order:
+            resp = s.call("GET", path)
+            if resp.status == 200:
+                found = resp.body
+                break
+        if found is None:
+            what = {"container": "container", "image": "image", "network": "network", "volume": "volume"}.get(kind, "object")
+            s.err.write(f"Error: No such {what}: {name}\n")
+            code = 1
+            continue
+        results.append(found)
+    if a.format:
+        try:
+            tpl = compile_template(a.format, formatter=False)
+            for r in results:
+                s.out.write(tpl.execute(r) + "\n")
+        except TemplateError as err:
+            raise CliError(f"template parsing error: {err}", 1) from None
+    else:
+        s.out.write(_json.dumps(results, indent=4, ensure_ascii=False) + "\n")
+    return code
+
+
+def cmd_exec(s: Session, a: argparse.Namespace) -> int:
+    info = s.json("GET", f"/containers/{a.container}/json")
+    body = {"User": a.user, "Privileged": False, "Tty": a.tty, "AttachStdin": a.interactive,
+            "AttachStderr": True, "AttachStdout": True, "Detach": a.detach, "DetachKeys": "",
+            "Env": a.env or None, "WorkingDir": a.workdir, "Cmd": a.command}
+    created = s.json("POST", f"/containers/{a.container}/exec", None, body)
+    eid = created["Id"]
+    resp = s.call("POST", f"/exec/{eid}/start", None, {"Detach": a.detach, "Tty": a.tty})
+    if resp.status >= 400:
+        raise DockerError(resp.body.get("message", ""), resp.status)
+    if a.detach:
+        return 0
+    if a.interactive and resp.hijack not in (None, True):
+        data = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
+        if data:
+            resp.hijack.feed(data)
+        resp.hijack.feed(None)
+    s.drain(resp, lambda e: _write_entry(s, e))
+    result = s.json("GET", f"/exec/{eid}/json")
+    _ = info
+    return int(result.get("ExitCode") or 0)
+
+
+def cmd_top(s: Session, a: argparse.Namespace) -> int:
+    body = s.json("GET", f"/containers/{a.container}/top")
+    s.out.write(table(body["Titles"], body["Processes"]))
+    return 0
+
+
+def cmd_diff(s: Session, a: argparse.Namespace) -> int:
+    rows = s.json("GET", f"/containers/{a.container}/changes") or []
+    kinds = {0: "C", 1: "A", 2: "D"}
+    s.out.write("".join(f"{kinds[r['Kind']]} {r['Path']}\n" for r in rows))
+    return 0
+
+
+def cmd_rename(s: Session, a: argparse.Namespace) -> int:
+    s.json("POST", f"/containers/{a.old}/rename", {"name": a.new})
+    return 0
+
+
+def cmd_stats(s: Session, a: argparse.Namespace) -> int:
+    from simulator.client.units import bytes_size
+
+    names = a.containers or [c["Id"][:12] for c in s.json("GET", "/containers/json")]
+    rows = []
+    for name in names:
+        st = s.json("GET", f"/containers/{name}/stats", {"stream": 0})[0]
+        mem = st.get("memory_stats") or {}
+        usage, limit = mem.get("usage", 0), mem.get("limit", 0)
+        pct = (usage / limit * 100) if limit else 0.0
+        cpu = st["cpu_stats"]["cpu_usage"]["total_usage"]
+        net = (st.get("networks") or {}).get("eth0", {})
+        rows.append([st["id"][:12], st["name"].lstrip("/"), f"{0.0 if not cpu else min(cpu / 1e9, 100):.2f}%",
+                     f"{bytes_size(usage)} / {bytes_size(limit)}", f"{pct:.2f}%",
+                     f"{bytes_size(net.get('rx_bytes', 0))} / {bytes_size(net.get('tx_bytes', 0))}",
+                     "0B / 0B", str((st.get("pids_stats") or {}).get("current", 0))])
+    s.out.write(table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"], rows))
+    return 0
+
+
+def cmd_container_prune(s: Session, a: argparse.Namespace) -> int:
+    result = s.json("POST", "/containers/prune")
+    ids = result.get("ContainersDeleted") or []
+    if ids:
+        s.out.write("Deleted Containers:\n" + "".join(i + "\n" for i in ids) + "\n")
+    s.out.write("Total reclaimed space: 0B\n")
+    return 0
+
+
+def uptime(seconds: float) -> str:
+    return human_duration(seconds)

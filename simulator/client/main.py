@@ -1,0 +1,311 @@
+"""``csim``: the docker command line, on an embedded simulated world (or, later, a daemon).
+
+Every command is the sequence of Engine API calls the real docker CLI sends;
+errors print as docker prints them, with docker's exit codes, and never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from typing import Any
+
+from simulator.client.parser import DockerArgParser
+from simulator.client.session import CliError
+
+_CONTAINER_OPS = ("start", "stop", "kill", "restart", "pause", "unpause")
+
+
+def build_parser() -> DockerArgParser:
+    root = DockerArgParser(prog="csim", command="", description="csim: watch Docker work, hop by hop")
+    root.add_argument("--trace", action="store_true", help="print the request's span tree")
+    root.add_argument("--state", default=None, help="state directory of the embedded world")
+    sub = root.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=DockerArgParser)
+
+    from simulator.client.containers_cmd import add_create_flags
+
+    for name in ("run", "create"):
+        p = sub.add_parser(name, command=name, add_help=False, help=f"{name} a container")
+        p.add_argument("--help", action="help")
+        add_create_flags(p)
+    for op in _CONTAINER_OPS:
+        p = sub.add_parser(op, command=op, help=f"{op} containers")
+        if op in ("stop", "restart"):
+            p.add_argument("-t", "--time", "--timeout", type=int, default=None, dest="time")
+        if op in ("stop", "kill"):
+            p.add_argument("-s", "--signal", default="")
+        if op == "start":
+            p.add_argument("-a", "--attach", action="store_true")
+            p.add_argument("-i", "--interactive", action="store_true")
+        p.add_argument("containers", nargs="+")
+    p = sub.add_parser("rm", command="rm", help="remove containers")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-v", "--volumes", action="store_true")
+    p.add_argument("containers", nargs="+")
+    p = sub.add_parser("wait", command="wait")
+    p.add_argument("containers", nargs="+")
+    p = sub.add_parser("ps", command="ps", help="list containers")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-f", "--filter", action="append", default=[])
+    p.add_argument("--format", default="")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-n", "--last", type=int, default=0)
+    p.add_argument("-l", "--latest", action="store_true")
+    p.add_argument("-s", "--size", action="store_true")
+    p = sub.add_parser("logs", command="logs")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("-t", "--timestamps", action="store_true")
+    p.add_argument("-n", "--tail", default="all")
+    p.add_argument("container")
+    p = sub.add_parser("inspect", command="inspect")
+    p.add_argument("-f", "--format", default="")
+    p.add_argument("--type", default="")
+    p.add_argument("names", nargs="+")
+    p = sub.add_parser("exec", command="exec")
+    p.add_argument("-d", "--detach", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("-t", "--tty", action="store_true")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("-u", "--user", default="")
+    p.add_argument("-w", "--workdir", default="")
+    p.add_argument("container")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    for name in ("top", "diff"):
+        p = sub.add_parser(name, command=name)
+        p.add_argument("container")
+    p = sub.add_parser("rename", command="rename")
+    p.add_argument("old")
+    p.add_argument("new")
+    p = sub.add_parser("stats", command="stats")
+    p.add_argument("--no-stream", action="store_true")
+    p.add_argument("containers", nargs="*")
+    p = sub.add_parser("pull", command="pull")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("image")
+    p = sub.add_parser("images", command="images")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-f", "--filter", action="append", default=[])
+    p.add_argument("--format", default="")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("repository", nargs="?", default="")
+    p = sub.add_parser("rmi", command="rmi")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("images", nargs="+")
+    p = sub.add_parser("tag", command="tag")
+    p.add_argument("source")
+    p.add_argument("target")
+    p = sub.add_parser("history", command="history")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("image")
+    p = sub.add_parser("events", command="events")
+    p.add_argument("--since", default="")
+    p.add_argument("--until", default="")
+    p.add_argument("-f", "--filter", action="append", default=[])
+    p.add_argument("--format", default="")
+    sub.add_parser("version", command="version")
+    sub.add_parser("info", command="info")
+
+    net = sub.add_parser("network", command="network")
+    ns = net.add_subparsers(dest="net_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
+    p = ns.add_parser("ls", aliases=["list"], command="network ls")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p = ns.add_parser("create", command="network create")
+    p.add_argument("-d", "--driver", default="bridge")
+    p.add_argument("--subnet", default="")
+    p.add_argument("--gateway", default="")
+    p.add_argument("--internal", action="store_true")
+    p.add_argument("--attachable", action="store_true")
+    p.add_argument("--label", action="append", default=[])
+    p.add_argument("name")
+    p = ns.add_parser("inspect", command="network inspect")
+    p.add_argument("-f", "--format", default="")
+    p.add_argument("names", nargs="+")
+    p = ns.add_parser("rm", aliases=["remove"], command="network rm")
+    p.add_argument("networks", nargs="+")
+    p = ns.add_parser("connect", command="network connect")
+    p.add_argument("--alias", action="append", default=[])
+    p.add_argument("network")
+    p.add_argument("container")
+    p = ns.add_parser("disconnect", command="network disconnect")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("network")
+    p.add_argument("container")
+    ns.add_parser("prune", command="network prune").add_argument("-f", "--force", action="store_true")
+
+    vol = sub.add_parser("volume", command="volume")
+    vs = vol.add_subparsers(dest="vol_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
+    p = vs.add_parser("create", command="volume create")
+    p.add_argument("-d", "--driver", default="local")
+    p.add_argument("--label", action="append", default=[])
+    p.add_argument("name", nargs="?", default="")
+    p = vs.add_parser("ls", aliases=["list"], command="volume ls")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p = vs.add_parser("inspect", command="volume inspect")
+    p.add_argument("-f", "--format", default="")
+    p.add_argument("names", nargs="+")
+    p = vs.add_parser("rm", aliases=["remove"], command="volume rm")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("volumes", nargs="+")
+    p = vs.add_parser("prune", command="volume prune")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-f", "--force", action="store_true")
+
+    sysp = sub.add_parser("system", command="system")
+    ss = sysp.add_subparsers(dest="sys_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
+    ss.add_parser("df", command="system df")
+    ss.add_parser("info", command="system info")
+    ss.add_parser("reset", command="system reset").add_argument("-f", "--force", action="store_true")
+
+    tr = sub.add_parser("trace", command="trace")
+    ts = tr.add_subparsers(dest="trace_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
+    p = ts.add_parser("export", command="trace export")
+    p.add_argument("--format", choices=["jsonl", "perfetto", "mermaid"], default="jsonl")
+    p.add_argument("-o", "--output", default="-")
+
+    for name, ops in (("container", ("prune",)), ("image", ("prune",))):
+        grp = sub.add_parser(name, command=name)
+        gs = grp.add_subparsers(dest=f"{name}_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
+        for op in ops:
+            p = gs.add_parser(op, command=f"{name} {op}")
+            p.add_argument("-f", "--force", action="store_true")
+            if name == "image":
+                p.add_argument("-a", "--all", action="store_true")
+    sub.add_parser("tui", command="tui")
+    return root
+
+
+def dispatch(s: Any, a: argparse.Namespace) -> int:
+    from simulator.client import containers_cmd as cc
+    from simulator.client import other_cmd as oc
+
+    cmd = a.cmd
+    table: dict[str, Any] = {
+        "run": cc.cmd_run, "create": cc.cmd_create, "rm": cc.cmd_rm, "wait": cc.cmd_wait,
+        "ps": cc.cmd_ps, "logs": cc.cmd_logs, "exec": cc.cmd_exec, "top": cc.cmd_top,
+        "diff": cc.cmd_diff, "rename": cc.cmd_rename, "stats": cc.cmd_stats,
+        "pull": oc.cmd_pull, "images": oc.cmd_images, "rmi": oc.cmd_rmi, "tag": oc.cmd_tag,
+        "history": oc.cmd_history, "network": oc.cmd_network, "volume": oc.cmd_volume,
+        "system": oc.cmd_system, "version": oc.cmd_version, "events": oc.cmd_events,
+    }  # fmt: skip
+    if cmd in _CONTAINER_OPS:
+        return int(cc.cmd_simple(cmd)(s, a))
+    if cmd == "inspect":
+        return int(cc.cmd_inspect(s, a, a.type))
+    if cmd == "info":
+        a.sys_cmd = "info"
+        return int(oc.cmd_system(s, a))
+    if cmd == "container":
+        return int(cc.cmd_container_prune(s, a))
+    if cmd == "image":
+        return int(oc.cmd_image_prune(s, a))
+    if cmd == "trace":
+        return trace_export(s, a)
+    return int(table[cmd](s, a))
+
+
+def trace_export(s: Any, a: argparse.Namespace) -> int:
+    from simulator.trace.export_mermaid import to_mermaid
+    from simulator.trace.export_perfetto import dumps_chrome_trace
+    from simulator.trace.jsonl import dumps_spans
+
+    spans = [sp for sp in s.world.bus.spans() if sp.trace_id != s.ctx.trace_id]
+    if a.format == "jsonl":
+        text = dumps_spans(spans)
+    elif a.format == "perfetto":
+        text = dumps_chrome_trace(spans)
+    else:
+        text = to_mermaid(spans)
+    if a.output == "-":
+        s.out.write(text if text.endswith("\n") else text + "\n")
+    else:
+        with open(a.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return 0
+
+
+def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False) -> int:
+    """Parse and run one command line against ``world``; returns the exit code."""
+    from simulator.client.session import Session
+    from simulator.model.errors import DockerError
+
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
+    except CliError as e:
+        err.write(e.message + "\n")
+        return e.code
+    if not a.cmd:
+        out.write(parser.format_help())
+        return 0
+    s = Session(world, out, err, argv, tty=tty)
+    code = 1
+    try:
+        code = dispatch(s, a)
+    except CliError as e:
+        err.write(e.message + "\n")
+        code = e.code
+    except DockerError as e:
+        err.write(f"Error response from daemon: {e.message}\n")
+        code = 125 if a.cmd == "run" else 1
+    finally:
+        s.finish(code)
+    if a.trace:
+        from simulator.trace.export_tree import render_span_tree
+
+        err.write(render_span_tree(world.bus.spans(s.ctx.trace_id), as_text=True) + "\n")
+    return code
+
+
+def run_embedded(world: Any, argv: list[str]) -> Any:
+    from simulator.des.world import CliResult
+
+    out, err = io.StringIO(), io.StringIO()
+    code = execute(world, argv, out, err)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def state_dir(explicit: str | None = None) -> str:
+    if explicit:
+        return explicit
+    if os.environ.get("CSIM_STATE"):
+        return os.environ["CSIM_STATE"]
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "csim")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] == "tui":
+        from simulator.tui.app import run_tui  # type: ignore[import-not-found,unused-ignore]
+
+        run_tui(None)
+        return 0
+    from pathlib import Path
+
+    explicit = None
+    if "--state" in argv:
+        i = argv.index("--state")
+        explicit = argv[i + 1] if i + 1 < len(argv) else None
+    directory = Path(state_dir(explicit))
+    if argv[:2] == ["system", "reset"]:
+        from simulator.des.persist import reset_state
+
+        reset_state(directory)
+        sys.stdout.write("Removed the simulated world's state.\n")
+        return 0
+    from simulator.des.persist import load_world, save_world
+
+    world = load_world(directory, messages=sys.stderr)
+    try:
+        code = execute(world, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty())
+    except KeyboardInterrupt:
+        code = 130
+    save_world(world, directory)
+    sys.stdout.flush()
+    return code

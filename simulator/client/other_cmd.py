@@ -1,0 +1,291 @@
+"""Image, network, volume and system commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from simulator.client.containers_cmd import pull_image, render_format
+from simulator.client.output import ellipsis, table
+from simulator.client.session import CliError, Session
+from simulator.client.units import created_ago, human_size
+from simulator.model.errors import DockerError
+from simulator.model.reference import normalize
+
+
+def cmd_pull(s: Session, a: argparse.Namespace) -> int:
+    ref = normalize(a.image)
+    if ref.tag == "latest" and ":" not in a.image.rsplit("/", 1)[-1] and "@" not in a.image:
+        s.out.write("Using default tag: latest\n")
+    try:
+        pull_image(s, a.image, s.out, quiet=a.quiet)
+    except DockerError as err:
+        raise CliError(f"Error response from daemon: {err.message}", 1) from None
+    s.out.write(str(ref) + "\n")
+    return 0
+
+
+class ImageRow:
+    def __init__(self, img: dict[str, Any], tag: str, now: float, trunc: bool) -> None:
+        repo, _, t = tag.rpartition(":") if tag else ("<none>", "", "<none>")
+        self.Repository = repo or "<none>"
+        self.Tag = t or "<none>"
+        self.ID = img["Id"].removeprefix("sha256:")[:12] if trunc else img["Id"]
+        self.CreatedSince = created_ago(img["Created"], now)
+        self.CreatedAt = img["Created"]
+        self.Size = human_size(img["Size"])
+        self.Digest = (img.get("RepoDigests") or ["<none>"])[0].rpartition("@")[2] or "<none>"
+
+
+def cmd_images(s: Session, a: argparse.Namespace) -> int:
+    q: dict[str, Any] = {}
+    filters: dict[str, dict[str, bool]] = {}
+    for f in a.filter:
+        k, _, v = f.partition("=")
+        filters.setdefault(k, {})[v] = True
+    if a.repository:
+        filters.setdefault("reference", {})[a.repository] = True
+    if filters:
+        q["filters"] = filters
+    imgs = s.json("GET", "/images/json", q or None)
+    now = s.world.daemon.wall()
+    rows: list[ImageRow] = []
+    for img in imgs:
+        for tag in img.get("RepoTags") or [""]:
+            rows.append(ImageRow(img, tag, now, not a.no_trunc))
+    if a.quiet:
+        seen = dict.fromkeys(r.ID for r in rows)
+        s.out.write("".join(i + "\n" for i in seen))
+        return 0
+    if a.format:
+        return render_format(s, a.format, rows)
+    s.out.write(table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+                      [[r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size] for r in rows]))
+    return 0
+
+
+def cmd_rmi(s: Session, a: argparse.Namespace) -> int:
+    code = 0
+    for name in a.images:
+        try:
+            for item in s.json("DELETE", f"/images/{name}", {"force": 1 if a.force else None}):
+                for k, v in item.items():
+                    s.out.write(f"{k}: {v}\n")
+        except DockerError as err:
+            s.err.write(f"Error response from daemon: {err.message}\n")
+            code = 1
+    return code
+
+
+def cmd_tag(s: Session, a: argparse.Namespace) -> int:
+    target = normalize(a.target)
+    s.json("POST", f"/images/{a.source}/tag", {"repo": target.name, "tag": target.tag or "latest"})
+    return 0
+
+
+def cmd_history(s: Session, a: argparse.Namespace) -> int:
+    rows = s.json("GET", f"/images/{a.image}/history")
+    now = s.world.daemon.wall()
+    out = []
+    for r in rows:
+        ident = r["Id"].removeprefix("sha256:")[:12] if r["Id"] != "<missing>" else "<missing>"
+        created_by = r["CreatedBy"]
+        if not a.no_trunc:
+            created_by = ellipsis(created_by, 45)
+        out.append([ident, created_ago(r["Created"], now), created_by, human_size(r["Size"]), r["Comment"]])
+    if a.quiet:
+        s.out.write("".join(r[0] + "\n" for r in out))
+        return 0
+    s.out.write(table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], out))
+    return 0
+
+
+def cmd_image_prune(s: Session, a: argparse.Namespace) -> int:
+    q = {"filters": {"dangling": {"false": True}}} if a.all else None
+    result = s.json("POST", "/images/prune", q)
+    items = result.get("ImagesDeleted") or []
+    if items:
+        s.out.write("Deleted Images:\n")
+        for item in items:
+            for k, v in item.items():
+                s.out.write(f"{k.lower()}: {v}\n")
+        s.out.write("\n")
+    s.out.write(f"Total reclaimed space: {human_size(result.get('SpaceReclaimed', 0))}\n")
+    return 0
+
+
+# -- networks --------------------------------------------------------------------------
+def cmd_network(s: Session, a: argparse.Namespace) -> int:
+    sub = a.net_cmd
+    if sub in ("ls", "list"):
+        nets = s.json("GET", "/networks")
+        if a.quiet:
+            s.out.write("".join(n["Id"][:12] + "\n" for n in nets))
+            return 0
+        s.out.write(table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
+                          [[n["Id"][:12], n["Name"], n["Driver"], n["Scope"]] for n in nets]))
+        return 0
+    if sub == "create":
+        ipam: dict[str, Any] = {"Driver": "default", "Options": {}, "Config": []}
+        if a.subnet:
+            cfg = {"Subnet": a.subnet}
+            if a.gateway:
+                cfg["Gateway"] = a.gateway
+            ipam["Config"] = [cfg]
+        body = {"Name": a.name, "Driver": a.driver, "Scope": "", "IPAM": ipam, "Internal": a.internal,
+                "Attachable": a.attachable, "Labels": dict(l.partition("=")[::2] for l in a.label)}
+        result = s.json("POST", "/networks/create", None, body)
+        s.out.write(result["Id"] + "\n")
+        return 0
+    if sub == "inspect":
+        from simulator.client.containers_cmd import cmd_inspect
+
+        return cmd_inspect(s, a, "network")
+    if sub in ("rm", "remove"):
+        code = 0
+        for name in a.networks:
+            try:
+                s.json("GET", f"/networks/{name}")
+                s.json("DELETE", f"/networks/{name}")
+                s.out.write(name + "\n")
+            except DockerError as err:
+                s.err.write(f"Error response from daemon: {err.message}\n")
+                code = 1
+        return code
+    if sub in ("connect", "disconnect"):
+        body: dict[str, Any] = {"Container": a.container}
+        if sub == "connect":
+            body["EndpointConfig"] = {"Aliases": a.alias or None}
+        else:
+            body["Force"] = a.force
+        s.json("POST", f"/networks/{a.network}/{sub}", None, body)
+        return 0
+    if sub == "prune":
+        result = s.json("POST", "/networks/prune")
+        names = result.get("NetworksDeleted") or []
+        if names:
+            s.out.write("Deleted Networks:\n" + "".join(n + "\n" for n in names))
+        return 0
+    raise CliError(f"unknown command {sub}", 1)
+
+
+def cmd_volume(s: Session, a: argparse.Namespace) -> int:
+    sub = a.vol_cmd
+    if sub == "create":
+        body: dict[str, Any] = {"Driver": a.driver}
+        if a.name:
+            body["Name"] = a.name
+        if a.label:
+            body["Labels"] = dict(l.partition("=")[::2] for l in a.label)
+        result = s.json("POST", "/volumes/create", None, body)
+        s.out.write(result["Name"] + "\n")
+        return 0
+    if sub in ("ls", "list"):
+        vols = s.json("GET", "/volumes")["Volumes"] or []
+        if a.quiet:
+            s.out.write("".join(v["Name"] + "\n" for v in vols))
+            return 0
+        s.out.write(table(["DRIVER", "VOLUME NAME"], [[v["Driver"], v["Name"]] for v in vols]))
+        return 0
+    if sub == "inspect":
+        from simulator.client.containers_cmd import cmd_inspect
+
+        return cmd_inspect(s, a, "volume")
+    if sub in ("rm", "remove"):
+        code = 0
+        for name in a.volumes:
+            try:
+                s.json("DELETE", f"/volumes/{name}", {"force": 1 if a.force else None})
+                s.out.write(name + "\n")
+            except DockerError as err:
+                s.err.write(f"Error response from daemon: {err.message}\n")
+                code = 1
+        return code
+    if sub == "prune":
+        q = {"filters": {"all": {"true": True}}} if a.all else None
+        result = s.json("POST", "/volumes/prune", q)
+        names = result.get("VolumesDeleted") or []
+        if names:
+            s.out.write("Deleted Volumes:\n" + "".join(n + "\n" for n in names) + "\n")
+        s.out.write("Total reclaimed space: 0B\n")
+        return 0
+    raise CliError(f"unknown command {sub}", 1)
+
+
+def cmd_system(s: Session, a: argparse.Namespace) -> int:
+    if a.sys_cmd == "df":
+        df = s.json("GET", "/system/df")
+        imgs, cons, vols = df["Images"], df["Containers"], df["Volumes"]
+        active_imgs = sum(1 for i in imgs if i.get("Containers", 0) > 0)
+        img_size = df["LayersSize"]
+        rows = [
+            ["Images", str(len(imgs)), str(active_imgs), human_size(img_size), f"{human_size(sum(i['Size'] for i in imgs if not i.get('Containers')))} ({_pct(imgs, img_size)}%)"],
+            ["Containers", str(len(cons)), str(sum(1 for c in cons if c["State"] == "running")), human_size(sum(c.get("SizeRw", 0) for c in cons)), "0B (0%)"],
+            ["Local Volumes", str(len(vols)), str(sum(1 for v in vols if v["UsageData"]["RefCount"])), "0B", "0B"],
+            ["Build Cache", "0", "0", "0B", "0B"],
+        ]
+        s.out.write(table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows))
+        return 0
+    if a.sys_cmd == "info":
+        info = s.json("GET", "/info")
+        s.out.write(json.dumps(info, indent=2) + "\n")
+        return 0
+    raise CliError(f"unknown command {a.sys_cmd}", 1)
+
+
+def _pct(imgs: list[dict[str, Any]], total: int) -> int:
+    if not total:
+        return 0
+    unused = sum(i["Size"] for i in imgs if not i.get("Containers"))
+    return int(unused * 100 / total)
+
+
+def cmd_version(s: Session, a: argparse.Namespace) -> int:
+    import simulator
+
+    v = s.json("GET", "/version")
+    s.out.write(
+        "Client:\n"
+        f" Version:           {simulator.__version__}\n"
+        f" API version:       {v['ApiVersion']}\n"
+        " OS/Arch:           linux/amd64\n"
+        " Context:           embedded\n\n"
+        f"Server: {v['Platform']['Name']}\n"
+        " Engine:\n"
+        f"  Version:          {v['Version']}\n"
+        f"  API version:      {v['ApiVersion']} (minimum version {v['MinAPIVersion']})\n"
+        f"  OS/Arch:          {v['Os']}/{v['Arch']}\n"
+    )
+    return 0
+
+
+def cmd_events(s: Session, a: argparse.Namespace) -> int:
+    from simulator.client.units import get_timestamp
+
+    now = s.world.daemon.wall()
+    q: dict[str, Any] = {}
+    if a.since:
+        q["since"] = get_timestamp(a.since, now)
+    q["until"] = get_timestamp(a.until, now) if a.until else f"{int(now)}"
+    filters: dict[str, dict[str, bool]] = {}
+    for f in a.filter:
+        k, _, v = f.partition("=")
+        filters.setdefault(k, {})[v] = True
+    if filters:
+        q["filters"] = filters
+    if not a.since and not a.until:
+        q["since"] = "0"
+    from simulator.model.timefmt import format_timestamp_rfc3339nano
+
+    for ev in s.json("GET", "/events", q):
+        if a.format:
+            from simulator.client.template import compile_template
+
+            s.out.write(compile_template(a.format).execute(ev) + "\n")
+            continue
+        attrs = ev["Actor"]["Attributes"]
+        when = format_timestamp_rfc3339nano(ev["timeNano"] / 1e9)
+        attr_text = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items()))
+        s.out.write(f"{when} {ev['Type']} {ev['Action']} {ev['Actor']['ID']} ({attr_text})\n")
+    return 0

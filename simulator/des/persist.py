@@ -1,0 +1,167 @@
+"""The embedded world on disk: ``csim run -d ...`` in one process, ``csim ps`` in the next.
+
+The daemon's records go to ``state.json`` (written to a temp file, fsynced,
+renamed); blobs to an OCI content store beside it. World time advances by
+the wall time that passed between two commands. A corrupt state file is
+moved aside with a message, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from simulator.daemon.containers import Container
+from simulator.des.world import DEFAULT_EPOCH, World
+from simulator.model.network import Network
+from simulator.model.volume import Volume
+from simulator.trace.jsonl import dumps_spans, loads_spans
+
+STATE_FILE = "state.json"
+TRACE_FILE = "trace.jsonl"
+FORMAT = 1
+MAX_SPANS_KEPT = 20_000
+
+
+def reset_state(directory: Path) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+
+
+def _content(directory: Path) -> Any:
+    from simulator.daemon.content import ContentStore
+
+    return ContentStore(directory / "content")
+
+
+def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None) -> World:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / STATE_FILE
+    data: dict[str, Any] | None = None
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                raise ValueError("unknown state format")
+        except (ValueError, UnicodeDecodeError) as err:
+            aside = directory / f"{STATE_FILE}.corrupt-{int(time.time())}"
+            path.rename(aside)
+            if messages is not None:
+                messages.write(
+                    f"csim: the state file {path} could not be read ({err}); it was moved to "
+                    f"{aside} and a new world was started. Blobs in {directory / 'content'} are kept.\n"
+                )
+            data = None
+    if data is None:
+        world = World(seed=seed, epoch=time.time(), content=_content(directory))
+        world.saved_wall = time.time()  # type: ignore[attr-defined]
+        return world
+    elapsed = max(0.0, time.time() - float(data["wall"]))
+    now = float(data["now"]) + elapsed
+    world = World(seed=seed, epoch=float(data.get("epoch", DEFAULT_EPOCH)), content=_content(directory),
+                  initial_time=float(data["now"]))
+    restore(world, data)
+    trace_path = directory / TRACE_FILE
+    if trace_path.exists():
+        try:
+            for span in loads_spans(trace_path.read_text(encoding="utf-8")):
+                world.bus(span)
+        except ValueError:
+            pass
+        world.tracer._next_span = max((s.span_id for s in world.bus.spans()), default=0) + 1
+        world.tracer._next_trace = int(data.get("next_trace", 1))
+    world.advance(now - float(world.env.now))
+    return world
+
+
+def restore(world: World, data: dict[str, Any]) -> None:
+    d = world.daemon
+    d.images.load_dict(data["images"])
+    d.id_counter = int(data["id_counter"])
+    state = data["rng"]
+    d.rng.setstate((state[0], tuple(state[1]), state[2]))
+    d.networks = {n["name"]: Network.from_dict(n) for n in data["networks"]}
+    d.volumes = {v["name"]: Volume.from_dict(v) for v in data["volumes"]}
+    for ev in data.get("events", []):
+        world.events.log(ev["type"], ev["action"], ev["actor"], ev["attrs"], time_ns=ev["time_ns"])
+    snapshots = data.get("runtime", {})
+    restore_fs = getattr(world.runtime, "restore_snapshot", None)
+    if callable(restore_fs):
+        restore_fs(snapshots)
+    running = []
+    for raw in data["containers"]:
+        c = Container.from_dict(raw)
+        d.containers.add(c)
+        if c.runtime_created:
+            proc = world.env.process(world.runtime.create(d._spec(c), _ctx(world)))
+            world.run_until(proc)
+        if c.state.running and not c.state.restarting:
+            running.append(c)
+    for c in running:
+        world.env.process(_resume(world, c))
+    world.settle()
+
+
+def _ctx(world: World) -> Any:
+    return world.tracer.start("dockerd", "live restore", None)
+
+
+def _resume(world: World, c: Container) -> Any:
+    """Re-run a container that was running when the world was saved, without repeating its output."""
+    from simulator.runtime.protocol import ProcessIO
+
+    d = world.daemon
+    ran = float(world.env.now) - float(c.state.started_at or world.env.now)
+    io = ProcessIO(world.env, lambda stream, data: d.record_output(c, stream, data),
+                   open_stdin=bool(c.config.get("OpenStdin")))
+    d._io[c.id] = io
+    for name in c.networks:
+        net = d.networks.get(name)
+        if net is not None and c.id not in net.endpoints:
+            pass
+    handle = yield from world.runtime.start(c.id, io, _ctx(world), float(world.env.now) + ran)
+    d._handles[c.id] = handle
+    c.state.pid = handle.pid
+    if c.state.paused:
+        yield from world.runtime.pause(c.id, _ctx(world))
+    world.env.process(d._monitor(c, handle.exited))
+
+
+def save_world(world: World, directory: Path) -> None:
+    d = world.daemon
+    snapshot = getattr(world.runtime, "snapshot", None)
+    data = {
+        "format": FORMAT,
+        "now": float(world.env.now),
+        "wall": time.time(),
+        "epoch": d.epoch,
+        "id_counter": d.id_counter,
+        "rng": list(d.rng.getstate()),
+        "next_trace": world.tracer._next_trace,
+        "images": d.images.to_dict(),
+        "containers": [c.to_dict() for c in d.containers.all()],
+        "networks": [n.to_dict() for n in d.networks.values()],
+        "volumes": [v.to_dict() for v in d.volumes.values()],
+        "events": [
+            {"type": e.type, "action": e.action, "actor": e.actor_id, "attrs": e.attributes, "time_ns": e.time_ns}
+            for e in world.events.events()
+        ],
+        "runtime": snapshot() if callable(snapshot) else {},
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    _atomic_write(directory / STATE_FILE, json.dumps(data, separators=(",", ":")))
+    spans = world.bus.spans()[-MAX_SPANS_KEPT:]
+    _atomic_write(directory / TRACE_FILE, dumps_spans(spans))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
