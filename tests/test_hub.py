@@ -115,7 +115,7 @@ def test_build_is_deterministic_across_catalogs_and_processes() -> None:
         assert again is not None
         assert again.manifest == image.manifest and again.index_digest == image.index_digest
         assert [x.blob for x in again.layers] == [x.blob for x in image.layers]
-    code = "from simulator.des.hub import default_hub; print(default_hub().resolve('nginx').index_digest)"  # noqa: E501
+    code = "from simulator.des.hub import default_hub; print(default_hub().resolve('nginx').index_digest)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == _image("nginx").index_digest
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from simulator.api.messages import API_VERSION, ApiRequest, ApiResponse, error_response
 from simulator.api import routes_containers, routes_images, routes_system
+from simulator.api.messages import API_VERSION, ApiRequest, ApiResponse, error_response
 from simulator.daemon.core import Proc
 from simulator.daemon.daemon import Daemon
 from simulator.model.errors import DockerError, InvalidParameter
@@ -79,7 +79,9 @@ class Router:
                     yield slot
                 resp = yield from handler(daemon, req, ctx, version=version, **params)
         except DockerError as err:
-            resp = error_response(err.status, err.message) if err.status != 304 else ApiResponse(304)
+            resp = (
+                error_response(err.status, err.message) if err.status != 304 else ApiResponse(304)
+            )
         except (ValueError, KeyError, TypeError) as err:
             resp = error_response(400, str(err) or type(err).__name__)
         resp.headers.setdefault("Api-Version", API_VERSION)

@@ -98,6 +98,7 @@ def attach(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any)
         for entry in c.logs:
             stream.put(entry)
     if req.flag("stream", True):
+
         def on_entry(entry: LogEntry | None) -> None:
             if entry is None:
                 stream.close()
@@ -176,7 +177,11 @@ def logs(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -
     else:
         stream.close()
     return ApiResponse(
-        200, stream=stream, stream_kind="logs", tty=c.tty, headers={"X-Timestamps": "1" if req.flag("timestamps") else ""}
+        200,
+        stream=stream,
+        stream_kind="logs",
+        tty=c.tty,
+        headers={"X-Timestamps": "1" if req.flag("timestamps") else ""},
     )
 
 
@@ -190,7 +195,9 @@ def top(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) ->
         200,
         {
             "Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
-            "Processes": [[r.uid, str(r.pid), str(r.ppid), "0", "00:00", "?", "00:00:00", r.cmd] for r in rows],
+            "Processes": [
+                [r.uid, str(r.pid), str(r.ppid), "0", "00:00", "?", "00:00:00", r.cmd] for r in rows
+            ],
         },
     )
 
@@ -223,13 +230,19 @@ def stats(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) 
     if c.state.running:
         u = d.rt.stats(c.id)
         body["pids_stats"] = {"current": u.pids}
-        body["cpu_stats"] = {"cpu_usage": {"total_usage": u.cpu_total_ns}, "system_cpu_usage": u.system_cpu_ns, "online_cpus": u.online_cpus}
+        body["cpu_stats"] = {
+            "cpu_usage": {"total_usage": u.cpu_total_ns},
+            "system_cpu_usage": u.system_cpu_ns,
+            "online_cpus": u.online_cpus,
+        }
         body["memory_stats"] = {"usage": u.memory_usage, "limit": u.memory_limit, "stats": {}}
         body["networks"] = {"eth0": {"rx_bytes": u.net_rx, "tx_bytes": u.net_tx}}
-        body["blkio_stats"] = {"io_service_bytes_recursive": [
-            {"major": 0, "minor": 0, "op": "read", "value": u.block_read},
-            {"major": 0, "minor": 0, "op": "write", "value": u.block_write},
-        ]}
+        body["blkio_stats"] = {
+            "io_service_bytes_recursive": [
+                {"major": 0, "minor": 0, "op": "read", "value": u.block_read},
+                {"major": 0, "minor": 0, "op": "write", "value": u.block_write},
+            ]
+        }
     stream = Stream()
     stream.put(body)
     stream.close()
@@ -265,12 +278,16 @@ def exec_start(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: 
 
 
 @instant
-def exec_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
+def exec_inspect(
+    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
+) -> ApiResponse:
     return ApiResponse(200, d.get_exec(id).to_api())
 
 
 @instant
-def exec_resize(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
+def exec_resize(
+    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
+) -> ApiResponse:
     d.get_exec(id)
     return ApiResponse(200, raw=b"", content_type="text/plain; charset=utf-8")
 
@@ -293,5 +310,7 @@ ROUTES: list[tuple[str, str, Callable[..., Proc]]] = [
     ("POST", rf"/exec/{_ID}/start", exec_start),
     ("POST", rf"/exec/{_ID}/resize", exec_resize),
     ("GET", rf"/exec/{_ID}/json", exec_inspect),
-] + [("POST", rf"/containers/{_ID}/{op}", _simple(op)) for op in
-     ("start", "stop", "kill", "restart", "pause", "unpause", "rename")]
+] + [
+    ("POST", rf"/containers/{_ID}/{op}", _simple(op))
+    for op in ("start", "stop", "kill", "restart", "pause", "unpause", "rename")
+]

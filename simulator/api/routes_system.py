@@ -80,9 +80,23 @@ def version(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiRespon
         {
             "Platform": {"Name": f"csim Engine ({_backend(d)} backend)"},
             "Components": [
-                {"Name": "Engine", "Version": simulator.__version__, "Details": {"ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": "linux", "Arch": "amd64", "KernelVersion": kernel}},
+                {
+                    "Name": "Engine",
+                    "Version": simulator.__version__,
+                    "Details": {
+                        "ApiVersion": API_VERSION,
+                        "MinAPIVersion": MIN_API_VERSION,
+                        "Os": "linux",
+                        "Arch": "amd64",
+                        "KernelVersion": kernel,
+                    },
+                },
                 {"Name": "containerd", "Version": "csim", "Details": {}},
-                {"Name": _backend(d) if _backend(d) != "sim" else "runc (simulated)", "Version": simulator.__version__, "Details": {}},
+                {
+                    "Name": _backend(d) if _backend(d) != "sim" else "runc (simulated)",
+                    "Version": simulator.__version__,
+                    "Details": {},
+                },
             ],
             "Version": simulator.__version__,
             "ApiVersion": API_VERSION,
@@ -105,13 +119,19 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
         {
             "ID": "CSIM:" + d.networks["bridge"].id[:8].upper(),
             "Containers": len(containers),
-            "ContainersRunning": sum(1 for c in containers if c.state.running and not c.state.paused),
+            "ContainersRunning": sum(
+                1 for c in containers if c.state.running and not c.state.paused
+            ),
             "ContainersPaused": sum(1 for c in containers if c.state.paused),
             "ContainersStopped": sum(1 for c in containers if not c.state.running),
             "Images": len(d.images.images),
             "Driver": "overlay2",
             "DriverStatus": [["Backing Filesystem", "csim"]],
-            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
+            "Plugins": {
+                "Volume": ["local"],
+                "Network": ["bridge", "host", "null"],
+                "Log": ["json-file"],
+            },
             "MemoryLimit": True,
             "SwapLimit": True,
             "CpuCfsPeriod": True,
@@ -132,7 +152,11 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
             "OSType": "linux",
             "Architecture": "x86_64",
             "IndexServerAddress": "https://index.docker.io/v1/",
-            "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"], "Mirrors": []},
+            "RegistryConfig": {
+                "IndexConfigs": {},
+                "InsecureRegistryCIDRs": ["127.0.0.0/8"],
+                "Mirrors": [],
+            },
             "NCPU": 2,
             "MemTotal": 2 * 1024**3,
             "DockerRootDir": "/var/lib/docker",
@@ -142,7 +166,14 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
             "ServerVersion": simulator.__version__,
             "Runtimes": {"runc": {"path": "runc"}},
             "DefaultRuntime": "runc",
-            "Swarm": {"LocalNodeState": "inactive", "NodeID": "", "NodeAddr": "", "ControlAvailable": False, "Error": "", "RemoteManagers": None},
+            "Swarm": {
+                "LocalNodeState": "inactive",
+                "NodeID": "",
+                "NodeAddr": "",
+                "ControlAvailable": False,
+                "Error": "",
+                "RemoteManagers": None,
+            },
             "LiveRestoreEnabled": False,
             "Isolation": "",
             "InitBinary": "docker-init",
@@ -152,7 +183,9 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
     )
 
 
-def events(d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERSION, **_: Any) -> Proc:
+def events(
+    d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERSION, **_: Any
+) -> Proc:
     from simulator.client.units import parse_timestamps
 
     filters = parse_filters(req)
@@ -165,6 +198,7 @@ def events(d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERS
     if until_ns is not None and until_ns <= d.time_ns():
         stream.close()
     else:
+
         def on_event(ev: Any) -> None:
             if until_ns is not None and ev.time_ns > until_ns:
                 return
@@ -173,6 +207,7 @@ def events(d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERS
         unsubscribe = d.events.subscribe(on_event, filters or None)
         stream.on_cancel(unsubscribe)
         if until_ns is not None:
+
             def closer() -> Proc:
                 yield d.env.timeout(max(0.0, (until_ns - d.time_ns()) / 1e9))
                 unsubscribe()
@@ -256,7 +291,9 @@ def network_list(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiR
 
 
 @instant
-def network_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
+def network_inspect(
+    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
+) -> ApiResponse:
     return ApiResponse(200, d.network_json(d.find_network(id)))
 
 
@@ -275,7 +312,9 @@ def network_connect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", 
     return ApiResponse(200, raw=b"")
 
 
-def network_disconnect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> Proc:
+def network_disconnect(
+    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
+) -> Proc:
     yield from d.disconnect_network(ctx, id, req.json())
     return ApiResponse(200, raw=b"")
 
@@ -307,7 +346,9 @@ def volume_create(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Pro
 
 
 @instant
-def volume_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> ApiResponse:
+def volume_inspect(
+    d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any
+) -> ApiResponse:
     return ApiResponse(200, d.volume_json(d.get_volume(name)))
 
 

@@ -57,14 +57,20 @@ def create_body(a: argparse.Namespace) -> dict[str, Any]:
         host["Memory"] = parse_size(a.memory)
     if a.cpus:
         try:
-            host["NanoCpus"] = int(round(float(a.cpus) * 1e9))
+            host["NanoCpus"] = round(float(a.cpus) * 1e9)
         except ValueError:
-            raise CliError(f'invalid argument "{a.cpus}" for "--cpus" flag: failed to parse {a.cpus} as a rational number', 125) from None
+            raise CliError(
+                f'invalid argument "{a.cpus}" for "--cpus" flag: failed to parse {a.cpus} as a rational number',
+                125,
+            ) from None
     if a.pids_limit:
         host["PidsLimit"] = a.pids_limit
     if a.restart:
         name, _, count = a.restart.partition(":")
-        host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": int(count) if count.isdigit() else 0}
+        host["RestartPolicy"] = {
+            "Name": name,
+            "MaximumRetryCount": int(count) if count.isdigit() else 0,
+        }
     exposed: dict[str, Any] = {}
     bindings: dict[str, list[dict[str, str]]] = {}
     for spec in a.publish:
@@ -76,7 +82,7 @@ def create_body(a: argparse.Namespace) -> dict[str, Any]:
         bindings.setdefault(cport, []).append({"HostIp": hip, "HostPort": hport})
     if bindings:
         host["PortBindings"] = bindings
-    env = [e if "=" in e else e for e in a.env]
+    env = list(a.env)
     body: dict[str, Any] = {
         "Hostname": a.hostname,
         "User": a.user,
@@ -90,10 +96,12 @@ def create_body(a: argparse.Namespace) -> dict[str, Any]:
         "Cmd": a.command or None,
         "Image": a.image,
         "WorkingDir": a.workdir,
-        "Labels": dict(l.partition("=")[::2] for l in a.label),
+        "Labels": dict(lbl.partition("=")[::2] for lbl in a.label),
         "HostConfig": host,
         "ExposedPorts": exposed or None,
-        "NetworkingConfig": {"EndpointsConfig": {a.network or "default": {"Aliases": a.network_alias or None}}},
+        "NetworkingConfig": {
+            "EndpointsConfig": {a.network or "default": {"Aliases": a.network_alias or None}}
+        },
     }
     if a.entrypoint is not None:
         body["Entrypoint"] = [a.entrypoint] if a.entrypoint else [""]
@@ -141,7 +149,9 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
     try:
         cid = create_container(s, a)
     except DockerError as err:
-        raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
+        raise CliError(
+            f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125
+        ) from None
     attach = None
     if not a.detach:
         q = {"stream": 1, "stdout": 1, "stderr": 1}
@@ -153,7 +163,9 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
             if data:
                 attach.hijack.feed(data)
             attach.hijack.feed(None)
-    wait = s.call("POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"})
+    wait = s.call(
+        "POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"}
+    )
     start = s.call("POST", f"/containers/{cid}/start")
     if start.status >= 400:
         msg = start.body.get("message", "")
@@ -278,7 +290,10 @@ def cmd_ps(s: Session, a: argparse.Namespace) -> int:
     s.out.write(
         table(
             ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-            [[r.ID, r.Image, r.Command, r.RunningFor + " ago", r.Status, r.Ports, r.Names] for r in items],
+            [
+                [r.ID, r.Image, r.Command, r.RunningFor + " ago", r.Status, r.Ports, r.Names]
+                for r in items
+            ],
         )
     )
     return 0
@@ -298,8 +313,13 @@ def render_format(s: Session, fmt: str, items: list[Any]) -> int:
 
 def cmd_logs(s: Session, a: argparse.Namespace) -> int:
     info = s.json("GET", f"/containers/{a.container}/json")
-    q = {"stdout": 1, "stderr": 1, "tail": a.tail, "follow": 1 if a.follow else None,
-         "timestamps": 1 if a.timestamps else None}
+    q = {
+        "stdout": 1,
+        "stderr": 1,
+        "tail": a.tail,
+        "follow": 1 if a.follow else None,
+        "timestamps": 1 if a.timestamps else None,
+    }
     resp = s.call("GET", f"/containers/{info['Id']}/logs", q)
     if resp.status >= 400:
         raise DockerError(resp.body.get("message", ""), resp.status)
@@ -329,14 +349,23 @@ def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
             "network": [f"/networks/{name}"],
             "volume": [f"/volumes/{name}"],
         }
-        order = paths[kind] if kind else [p for k in ("container", "image", "network", "volume") for p in paths[k]]
+        order = (
+            paths[kind]
+            if kind
+            else [p for k in ("container", "image", "network", "volume") for p in paths[k]]
+        )
         for path in order:
             resp = s.call("GET", path)
             if resp.status == 200:
                 found = resp.body
                 break
         if found is None:
-            what = {"container": "container", "image": "image", "network": "network", "volume": "volume"}.get(kind, "object")
+            what = {
+                "container": "container",
+                "image": "image",
+                "network": "network",
+                "volume": "volume",
+            }.get(kind, "object")
             s.err.write(f"Error: No such {what}: {name}\n")
             code = 1
             continue
@@ -355,9 +384,19 @@ def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
 
 def cmd_exec(s: Session, a: argparse.Namespace) -> int:
     info = s.json("GET", f"/containers/{a.container}/json")
-    body = {"User": a.user, "Privileged": False, "Tty": a.tty, "AttachStdin": a.interactive,
-            "AttachStderr": True, "AttachStdout": True, "Detach": a.detach, "DetachKeys": "",
-            "Env": a.env or None, "WorkingDir": a.workdir, "Cmd": a.command}
+    body = {
+        "User": a.user,
+        "Privileged": False,
+        "Tty": a.tty,
+        "AttachStdin": a.interactive,
+        "AttachStderr": True,
+        "AttachStdout": True,
+        "Detach": a.detach,
+        "DetachKeys": "",
+        "Env": a.env or None,
+        "WorkingDir": a.workdir,
+        "Cmd": a.command,
+    }
     created = s.json("POST", f"/containers/{a.container}/exec", None, body)
     eid = created["Id"]
     resp = s.call("POST", f"/exec/{eid}/start", None, {"Detach": a.detach, "Tty": a.tty})
@@ -406,11 +445,33 @@ def cmd_stats(s: Session, a: argparse.Namespace) -> int:
         pct = (usage / limit * 100) if limit else 0.0
         cpu = st["cpu_stats"]["cpu_usage"]["total_usage"]
         net = (st.get("networks") or {}).get("eth0", {})
-        rows.append([st["id"][:12], st["name"].lstrip("/"), f"{0.0 if not cpu else min(cpu / 1e9, 100):.2f}%",
-                     f"{bytes_size(usage)} / {bytes_size(limit)}", f"{pct:.2f}%",
-                     f"{bytes_size(net.get('rx_bytes', 0))} / {bytes_size(net.get('tx_bytes', 0))}",
-                     "0B / 0B", str((st.get("pids_stats") or {}).get("current", 0))])
-    s.out.write(table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"], rows))
+        rows.append(
+            [
+                st["id"][:12],
+                st["name"].lstrip("/"),
+                f"{0.0 if not cpu else min(cpu / 1e9, 100):.2f}%",
+                f"{bytes_size(usage)} / {bytes_size(limit)}",
+                f"{pct:.2f}%",
+                f"{bytes_size(net.get('rx_bytes', 0))} / {bytes_size(net.get('tx_bytes', 0))}",
+                "0B / 0B",
+                str((st.get("pids_stats") or {}).get("current", 0)),
+            ]
+        )
+    s.out.write(
+        table(
+            [
+                "CONTAINER ID",
+                "NAME",
+                "CPU %",
+                "MEM USAGE / LIMIT",
+                "MEM %",
+                "NET I/O",
+                "BLOCK I/O",
+                "PIDS",
+            ],
+            rows,
+        )
+    )
     return 0
 
 

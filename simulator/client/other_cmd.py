@@ -60,8 +60,12 @@ def cmd_images(s: Session, a: argparse.Namespace) -> int:
         return 0
     if a.format:
         return render_format(s, a.format, rows)
-    s.out.write(table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-                      [[r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size] for r in rows]))
+    s.out.write(
+        table(
+            ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+            [[r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size] for r in rows],
+        )
+    )
     return 0
 
 
@@ -93,7 +97,9 @@ def cmd_history(s: Session, a: argparse.Namespace) -> int:
         created_by = r["CreatedBy"]
         if not a.no_trunc:
             created_by = ellipsis(created_by, 45)
-        out.append([ident, created_ago(r["Created"], now), created_by, human_size(r["Size"]), r["Comment"]])
+        out.append(
+            [ident, created_ago(r["Created"], now), created_by, human_size(r["Size"]), r["Comment"]]
+        )
     if a.quiet:
         s.out.write("".join(r[0] + "\n" for r in out))
         return 0
@@ -123,8 +129,12 @@ def cmd_network(s: Session, a: argparse.Namespace) -> int:
         if a.quiet:
             s.out.write("".join(n["Id"][:12] + "\n" for n in nets))
             return 0
-        s.out.write(table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
-                          [[n["Id"][:12], n["Name"], n["Driver"], n["Scope"]] for n in nets]))
+        s.out.write(
+            table(
+                ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
+                [[n["Id"][:12], n["Name"], n["Driver"], n["Scope"]] for n in nets],
+            )
+        )
         return 0
     if sub == "create":
         ipam: dict[str, Any] = {"Driver": "default", "Options": {}, "Config": []}
@@ -133,8 +143,15 @@ def cmd_network(s: Session, a: argparse.Namespace) -> int:
             if a.gateway:
                 cfg["Gateway"] = a.gateway
             ipam["Config"] = [cfg]
-        body = {"Name": a.name, "Driver": a.driver, "Scope": "", "IPAM": ipam, "Internal": a.internal,
-                "Attachable": a.attachable, "Labels": dict(l.partition("=")[::2] for l in a.label)}
+        body = {
+            "Name": a.name,
+            "Driver": a.driver,
+            "Scope": "",
+            "IPAM": ipam,
+            "Internal": a.internal,
+            "Attachable": a.attachable,
+            "Labels": dict(lbl.partition("=")[::2] for lbl in a.label),
+        }
         result = s.json("POST", "/networks/create", None, body)
         s.out.write(result["Id"] + "\n")
         return 0
@@ -177,7 +194,7 @@ def cmd_volume(s: Session, a: argparse.Namespace) -> int:
         if a.name:
             body["Name"] = a.name
         if a.label:
-            body["Labels"] = dict(l.partition("=")[::2] for l in a.label)
+            body["Labels"] = dict(lbl.partition("=")[::2] for lbl in a.label)
         result = s.json("POST", "/volumes/create", None, body)
         s.out.write(result["Name"] + "\n")
         return 0
@@ -220,9 +237,27 @@ def cmd_system(s: Session, a: argparse.Namespace) -> int:
         active_imgs = sum(1 for i in imgs if i.get("Containers", 0) > 0)
         img_size = df["LayersSize"]
         rows = [
-            ["Images", str(len(imgs)), str(active_imgs), human_size(img_size), f"{human_size(sum(i['Size'] for i in imgs if not i.get('Containers')))} ({_pct(imgs, img_size)}%)"],
-            ["Containers", str(len(cons)), str(sum(1 for c in cons if c["State"] == "running")), human_size(sum(c.get("SizeRw", 0) for c in cons)), "0B (0%)"],
-            ["Local Volumes", str(len(vols)), str(sum(1 for v in vols if v["UsageData"]["RefCount"])), "0B", "0B"],
+            [
+                "Images",
+                str(len(imgs)),
+                str(active_imgs),
+                human_size(img_size),
+                f"{human_size(sum(i['Size'] for i in imgs if not i.get('Containers')))} ({_pct(imgs, img_size)}%)",
+            ],
+            [
+                "Containers",
+                str(len(cons)),
+                str(sum(1 for c in cons if c["State"] == "running")),
+                human_size(sum(c.get("SizeRw", 0) for c in cons)),
+                "0B (0%)",
+            ],
+            [
+                "Local Volumes",
+                str(len(vols)),
+                str(sum(1 for v in vols if v["UsageData"]["RefCount"])),
+                "0B",
+                "0B",
+            ],
             ["Build Cache", "0", "0", "0B", "0B"],
         ]
         s.out.write(table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows))

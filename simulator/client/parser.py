@@ -24,7 +24,7 @@ class DockerArgParser(argparse.ArgumentParser):
             raise CliError(f"unknown flag: {flag}\nSee 'csim {cmd} --help'.", 125)
         if "required" in message and "the following arguments" in message:
             raise CliError(
-                f'"csim {cmd}" requires at least 1 argument.\nSee \'csim {cmd} --help\'.\n\n'
+                f"\"csim {cmd}\" requires at least 1 argument.\nSee 'csim {cmd} --help'.\n\n"
                 f"Usage:  {self.format_usage().strip().removeprefix('usage: ')}",
                 1,
             )

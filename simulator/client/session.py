@@ -26,7 +26,9 @@ class CliError(Exception):
 class Session:
     """Sends API requests for one command line and prints to the given streams."""
 
-    def __init__(self, world: Any, out: IO[str], err: IO[str], argv: list[str], tty: bool = False) -> None:
+    def __init__(
+        self, world: Any, out: IO[str], err: IO[str], argv: list[str], tty: bool = False
+    ) -> None:
         self.world = world
         self.out = out
         self.err = err
@@ -37,12 +39,20 @@ class Session:
     def finish(self, exit_code: int) -> None:
         self.world.tracer.end(self.ctx, exit_code=exit_code)
 
-    def call(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None) -> ApiResponse:
+    def call(
+        self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None
+    ) -> ApiResponse:
         req = ApiRequest.build(method, path, query, body, {"User-Agent": "csim-cli"})
         return self.world.request(req, self.ctx)
 
-    def json(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
-             ok: tuple[int, ...] = (200, 201, 204, 304)) -> Any:
+    def json(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        ok: tuple[int, ...] = (200, 201, 204, 304),
+    ) -> Any:
         """Call and return the JSON body, raising ``DockerError`` for an error status."""
         resp = self.call(method, path, query, body)
         if resp.status not in ok and resp.status >= 400:

@@ -71,7 +71,9 @@ class Container:
             "has_been_manually_stopped": self.has_been_manually_stopped,
             "networks": self.networks,
             "mounts": self.mounts,
-            "logs": [[e.time, e.stream, e.data.decode("utf-8", "surrogateescape")] for e in self.logs],
+            "logs": [
+                [e.time, e.stream, e.data.decode("utf-8", "surrogateescape")] for e in self.logs
+            ],
             "runtime_created": self.runtime_created,
         }
 

@@ -87,11 +87,11 @@ class DaemonCore:
         return self.epoch + (self.now() if t is None else t)
 
     def time_ns(self) -> int:
-        return int(round(self.wall() * 1e9))
+        return round(self.wall() * 1e9)
 
     def new_id(self) -> str:
         self.id_counter += 1
-        return "%064x" % self.rng.getrandbits(256)
+        return f"{self.rng.getrandbits(256):064x}"
 
     # -- tracing and events -----------------------------------------------------
     def span(self, name: str, parent: SpanContext | None, **attrs: Any) -> SpanContext:

@@ -127,7 +127,9 @@ class ExecMixin(DaemonCore):
 
             def on_output(stream: int, data: bytes, rec: ExecRecord = rec) -> None:
                 if rec.output is not None:
-                    rec.output.put(LogEntry(self.now(), "stderr" if stream == 2 else "stdout", data))
+                    rec.output.put(
+                        LogEntry(self.now(), "stderr" if stream == 2 else "stdout", data)
+                    )
 
             io = ProcessIO(self.env, on_output, open_stdin=rec.attach_stdin)
             rec.io = io
@@ -139,7 +141,7 @@ class ExecMixin(DaemonCore):
             user = rec.user or str(c.config.get("User") or "")
             spec = ProcessSpec(
                 args=tuple(rec.cmd),
-                env=tuple([*(c.config.get("Env") or []), *rec.env]),
+                env=(*(c.config.get("Env") or []), *rec.env),
                 cwd=rec.workdir or str(c.config.get("WorkingDir") or "/"),
                 user=user,
                 tty=rec.tty,

@@ -56,12 +56,14 @@ class ImageOpsMixin(DaemonCore):
         tags = self.images.tags_of(image.id)
         users = self._users_of(image.id)
         running = [c for c in users if c.state.running]
-        by_id = image.id.startswith("sha256:" + name.removeprefix("sha256:")) and not (
-            self.images.refs.get(str(normalize(name)) if _is_ref(name) else "") == image.id
+        by_id = image.id.startswith("sha256:" + name.removeprefix("sha256:")) and (
+            self.images.refs.get(str(normalize(name)) if _is_ref(name) else "") != image.id
         )
         if not by_id:
             ref_key = str(normalize(name))
-            if len(tags) > 1 or (image.repo_digests and len(tags) == 1 and len(image.repo_digests) > 1):
+            if len(tags) > 1 or (
+                image.repo_digests and len(tags) == 1 and len(image.repo_digests) > 1
+            ):
                 self.images.untag(ref_key)
                 familiar = normalize(name).familiar_string()
                 out.append({"Untagged": familiar})

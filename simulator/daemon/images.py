@@ -34,8 +34,8 @@ def _image_to_dict(image: ImageRecord) -> dict[str, Any]:
         "id": image.id,
         "manifest_digest": image.manifest_digest,
         "layers": [
-            [l.diff_id, l.blob_digest, l.blob_size, l.unpacked_size, l.download_size]
-            for l in image.layers
+            [la.diff_id, la.blob_digest, la.blob_size, la.unpacked_size, la.download_size]
+            for la in image.layers
         ],
         "repo_digests": list(image.repo_digests),
     }
@@ -170,9 +170,7 @@ class ImageService:
         return out
 
     def all(self) -> list[ImageRecord]:
-        return sorted(
-            self.images.values(), key=lambda i: (-self.created_at.get(i.id, 0.0), i.id)
-        )
+        return sorted(self.images.values(), key=lambda i: (-self.created_at.get(i.id, 0.0), i.id))
 
     # -- removal -----------------------------------------------------------
     def untag(self, ref_key: str) -> None:
@@ -184,7 +182,7 @@ class ImageService:
         self.created_at.pop(image_id, None)
         for key in [k for k, v in self.refs.items() if v == image_id]:
             del self.refs[key]
-        still_used = {l.blob_digest for img in self.images.values() for l in img.layers}
+        still_used = {la.blob_digest for img in self.images.values() for la in img.layers}
         deleted: list[str] = []
         for layer in image.layers:
             if layer.blob_digest not in still_used and self.content.has(layer.blob_digest):

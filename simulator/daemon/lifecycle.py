@@ -95,7 +95,10 @@ class LifecycleMixin(DaemonCore):
             "AttachStdin": bool(body.get("AttachStdin")),
             "AttachStdout": bool(body.get("AttachStdout", True)),
             "AttachStderr": bool(body.get("AttachStderr", True)),
-            "ExposedPorts": {**(img_cfg.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})}
+            "ExposedPorts": {
+                **(img_cfg.get("ExposedPorts") or {}),
+                **(body.get("ExposedPorts") or {}),
+            }
             or None,
             "Tty": bool(body.get("Tty")),
             "OpenStdin": bool(body.get("OpenStdin")),
@@ -158,10 +161,12 @@ class LifecycleMixin(DaemonCore):
             raise InvalidParameter("Minimum memory limit allowed is 6MB")
         nano = int(host_config.get("NanoCpus") or 0)
         if nano < 0:
-            raise InvalidParameter("Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available")
+            raise InvalidParameter(
+                "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
+            )
         if nano and not 10_000_000 <= nano <= 2_000_000_000:
             raise InvalidParameter(
-                f"Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
+                "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
             )
 
     def _spec(self, c: Container) -> ContainerSpec:
@@ -241,7 +246,13 @@ class LifecycleMixin(DaemonCore):
             handle = yield from self.rt.start(c.id, io, ctx, replay_until)
         except DockerError as err:
             self._io.pop(c.id, None)
-            code = 127 if "not found" in err.message else 126 if "permission denied" in err.message else 128
+            code = (
+                127
+                if "not found" in err.message
+                else 126
+                if "permission denied" in err.message
+                else 128
+            )
             c.state.set_start_error(err.message, code, self.now())
             self._disconnect_networks(c)
             self._mount_events(c, "unmount")
@@ -295,7 +306,11 @@ class LifecycleMixin(DaemonCore):
 
     def _restart_later(self, c: Container, delay: float) -> Proc:
         yield self.env.timeout(delay)
-        if not c.state.restarting or c.state.removal_in_progress or self.containers.find(c.id) is None:
+        if (
+            not c.state.restarting
+            or c.state.removal_in_progress
+            or self.containers.find(c.id) is None
+        ):
             return
         c.restart_count += 1
         ctx = self.tracer.start("dockerd", "restart manager", None, container=c.name)
@@ -491,7 +506,9 @@ class LifecycleMixin(DaemonCore):
                 raise InvalidParameter("Neither old nor new names may be empty")
             new_name = validate_name(new_name)
             if new_name == c.name:
-                raise InvalidParameter("Renaming a container with the same name as its current name")
+                raise InvalidParameter(
+                    "Renaming a container with the same name as its current name"
+                )
             old = c.name
             self.containers.reserve_name(new_name, c.id)
             self.containers.release_name(old)

@@ -60,7 +60,9 @@ class NetworkMixin(DaemonCore):
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise InvalidParameter(f"network {ref} is ambiguous ({len(matches)} matches found on name)")
+            raise InvalidParameter(
+                f"network {ref} is ambiguous ({len(matches)} matches found on name)"
+            )
         raise NotFound(f"network {ref} not found")
 
     def _network_for_create(self, host_config: dict[str, Any], body: dict[str, Any]) -> str:
@@ -186,7 +188,7 @@ class NetworkMixin(DaemonCore):
             driver = str(body.get("Driver") or "bridge")
             if driver not in ("bridge",):
                 if driver in ("host", "null"):
-                    raise Forbidden(f"only one instance of \"{driver}\" network is allowed")
+                    raise Forbidden(f'only one instance of "{driver}" network is allowed')
                 raise NotFound(f'plugin "{driver}" not found')
             ipam = body.get("IPAM") or {}
             configs = ipam.get("Config") or []
@@ -234,8 +236,9 @@ class NetworkMixin(DaemonCore):
                 raise Forbidden(f"{net.name} is a pre-defined network and cannot be removed")
             users = [c for c in self.containers if net.name in c.networks]
             if net.endpoints or users:
-                ids = ", ".join(c.id for c in users) or ", ".join(net.endpoints)
-                raise Forbidden(f"error while removing network: network {net.name} id {net.id} has active endpoints")
+                raise Forbidden(
+                    f"error while removing network: network {net.name} id {net.id} has active endpoints"
+                )
             yield self.work(self.params.op)
             del self.networks[net.name]
         except Exception as err:
@@ -251,7 +254,7 @@ class NetworkMixin(DaemonCore):
             c = self.containers.get(str(body.get("Container") or ""))
             if net.name in ("host", "none") or self._network_mode(c) in ("host", "none"):
                 raise Forbidden(
-                    f"container cannot be disconnected from host network or connected to host network"
+                    "container cannot be disconnected from host network or connected to host network"
                     if "host" in (net.name, self._network_mode(c))
                     else "container cannot be connected to multiple networks with one of the networks in private (none) mode"
                 )

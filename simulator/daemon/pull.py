@@ -61,8 +61,7 @@ def progress_bar(current: int, total: int) -> str:
     current = min(current, total)
     width = 50
     bars = int(width * current / total)
-    arrow = ">" if bars < width else ">"
-    bar = "=" * bars + arrow + " " * max(width - bars - 1, 0)
+    bar = "=" * bars + ">" + " " * max(width - bars - 1, 0)
     numbers = f"{human_size(current):>8}/{human_size(total)}"
     return f"[{bar[:width]}] {numbers}"
 
@@ -90,7 +89,9 @@ class PullMixin(DaemonCore):
 
     def _pull(self, ctx: SpanContext, ref: Reference, emit: Emit) -> Proc:
         if self.registry is None:
-            raise NotFound(f"pull access denied for {ref.familiar_name()}, repository does not exist")
+            raise NotFound(
+                f"pull access denied for {ref.familiar_name()}, repository does not exist"
+            )
         source: RegistrySource = self.registry
         manifest_bytes, media_type, manifest_digest = yield from source.fetch_manifest(ref, ctx)
         manifest = parse_json_document(manifest_bytes)
@@ -98,19 +99,24 @@ class PullMixin(DaemonCore):
             chosen = None
             for m in manifest.get("manifests", []):
                 plat = m.get("platform") or {}
-                if plat.get("os", "linux") == "linux" and plat.get("architecture", "amd64") == "amd64":
+                if (
+                    plat.get("os", "linux") == "linux"
+                    and plat.get("architecture", "amd64") == "amd64"
+                ):
                     chosen = Descriptor.from_dict(m)
                     break
             if chosen is None:
-                raise NotFound(
-                    f"no matching manifest for linux/amd64 in the manifest list entries"
-                )
+                raise NotFound("no matching manifest for linux/amd64 in the manifest list entries")
             child_ref = Reference(ref.domain, ref.path, None, chosen.digest)
             manifest_bytes, media_type, _ = yield from source.fetch_manifest(child_ref, ctx)
             manifest = parse_json_document(manifest_bytes)
         familiar = ref.familiar()
-        emit({"status": f"Pulling from {familiar.path if '/' in familiar.path or ref.domain != 'docker.io' else 'library/' + familiar.path}",
-              "id": ref.tag or ref.digest or "latest"})
+        emit(
+            {
+                "status": f"Pulling from {familiar.path if '/' in familiar.path or ref.domain != 'docker.io' else 'library/' + familiar.path}",
+                "id": ref.tag or ref.digest or "latest",
+            }
+        )
         canonical = f"{ref.name}@{manifest_digest}"
         existing = None
         for img in self.images.images.values():
@@ -126,7 +132,9 @@ class PullMixin(DaemonCore):
         config_desc = manifest_config(manifest)
         config_bytes = yield from source.fetch_blob(ref, config_desc, ctx, lambda n: None, "config")
         if sha256_digest(config_bytes) != config_desc.digest:
-            raise InvalidParameter(f"image config verification failed for digest {config_desc.digest}")
+            raise InvalidParameter(
+                f"image config verification failed for digest {config_desc.digest}"
+            )
         config = parse_json_document(config_bytes, "image config")
         diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
         layers = manifest_layers(manifest)
@@ -143,7 +151,9 @@ class PullMixin(DaemonCore):
         blobs: dict[int, bytes] = {}
         done: dict[int, simpy.Event] = {i: self.env.event() for i in missing}
         for i in missing:
-            self.env.process(self._download(ctx, source, ref, layers[i], i, len(layers), emit, blobs, done[i]))
+            self.env.process(
+                self._download(ctx, source, ref, layers[i], i, len(layers), emit, blobs, done[i])
+            )
         for i in missing:
             yield done[i]
             if isinstance(done[i].value, DockerError):
@@ -151,13 +161,21 @@ class PullMixin(DaemonCore):
             desc = layers[i]
             lid = short_id(desc.digest)
             size = desc.annotation_int("io.csim.unpacked-size", desc.size)
-            ext = self.tracer.start("dockerd", f"extract layer {i + 1}/{len(layers)}", ctx, bytes=size)
+            ext = self.tracer.start(
+                "dockerd", f"extract layer {i + 1}/{len(layers)}", ctx, bytes=size
+            )
             steps = 3
             for s in range(1, steps + 1):
                 yield self.env.timeout(size / self.params.extract_rate / steps)
                 cur = desc.download_size * s // steps
-                emit({"status": "Extracting", "progressDetail": {"current": cur, "total": desc.download_size},
-                      "progress": progress_bar(cur, desc.download_size), "id": lid})
+                emit(
+                    {
+                        "status": "Extracting",
+                        "progressDetail": {"current": cur, "total": desc.download_size},
+                        "progress": progress_bar(cur, desc.download_size),
+                        "id": lid,
+                    }
+                )
             self.images.content.put(blobs[i], desc.digest)
             self.tracer.end(ext)
             emit({"status": "Pull complete", "progressDetail": {}, "id": lid})
@@ -202,10 +220,18 @@ class PullMixin(DaemonCore):
                 if n == last[0]:
                     return
                 last[0] = n
-                emit({"status": "Downloading", "progressDetail": {"current": n, "total": total},
-                      "progress": progress_bar(n, total), "id": lid})
+                emit(
+                    {
+                        "status": "Downloading",
+                        "progressDetail": {"current": n, "total": total},
+                        "progress": progress_bar(n, total),
+                        "id": lid,
+                    }
+                )
 
-            data = yield from source.fetch_blob(ref, desc, ctx, progress, f"Pull layer {index + 1}/{count}")
+            data = yield from source.fetch_blob(
+                ref, desc, ctx, progress, f"Pull layer {index + 1}/{count}"
+            )
             emit({"status": "Verifying Checksum", "progressDetail": {}, "id": lid})
             if sha256_digest(data) != desc.digest:
                 raise InvalidParameter(

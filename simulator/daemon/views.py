@@ -115,7 +115,7 @@ class ViewsMixin(DaemonCore):
     def _ports_json(self, c: Container) -> dict[str, Any]:
         out: dict[str, Any] = {}
         bindings = c.host_config.get("PortBindings") or {}
-        for port in (c.config.get("ExposedPorts") or {}):
+        for port in c.config.get("ExposedPorts") or {}:
             out[port] = None
         if c.state.running:
             for port, binds in bindings.items():
@@ -175,7 +175,9 @@ class ViewsMixin(DaemonCore):
             if s.paused:
                 return f"Up {human_duration(now - (s.started_at or now))} (Paused)"
             if s.restarting:
-                return f"Restarting ({s.exit_code}) {human_duration(now - (s.finished_at or now))} ago"
+                return (
+                    f"Restarting ({s.exit_code}) {human_duration(now - (s.finished_at or now))} ago"
+                )
             return f"Up {human_duration(now - (s.started_at or now))}"
         if s.removal_in_progress:
             return "Removal In Progress"
@@ -187,14 +189,23 @@ class ViewsMixin(DaemonCore):
             return ""
         return f"Exited ({s.exit_code}) {human_duration(now - s.finished_at)} ago"
 
-    def list_containers(self, all_: bool = False, filters: dict[str, list[str]] | None = None,
-                        limit: int = -1) -> list[dict[str, Any]]:
+    def list_containers(
+        self, all_: bool = False, filters: dict[str, list[str]] | None = None, limit: int = -1
+    ) -> list[dict[str, Any]]:
         filters = filters or {}
         for key in filters:
             if key not in _LIST_FILTERS:
                 raise InvalidParameter(f"invalid filter '{key}'")
         for st in filters.get("status", []):
-            if st not in ("created", "restarting", "running", "removing", "paused", "exited", "dead"):
+            if st not in (
+                "created",
+                "restarting",
+                "running",
+                "removing",
+                "paused",
+                "exited",
+                "dead",
+            ):
                 raise InvalidParameter(f"Invalid filter 'status={st}'")
         rows = []
         for c in reversed(self.containers.all()):
@@ -218,7 +229,9 @@ class ViewsMixin(DaemonCore):
         if f.get("id") and not any(c.id.startswith(p) for p in f["id"]):
             return False
         if f.get("exited") and (
-            c.state.running or c.state.started_at is None or str(c.state.exit_code) not in f["exited"]
+            c.state.running
+            or c.state.started_at is None
+            or str(c.state.exit_code) not in f["exited"]
         ):
             return False
         if f.get("label"):
@@ -237,11 +250,9 @@ class ViewsMixin(DaemonCore):
                 return False
         if f.get("network") and not any(n in c.networks for n in f["network"]):
             return False
-        if f.get("volume") and not any(
+        return not f.get("volume") or any(
             m.get("Name") in f["volume"] or m.get("Destination") in f["volume"] for m in c.mounts
-        ):
-            return False
-        return True
+        )
 
     def network_json(self, net: Network, verbose: bool = True) -> dict[str, Any]:
         containers = {}
@@ -261,7 +272,11 @@ class ViewsMixin(DaemonCore):
             "Scope": "local",
             "Driver": net.driver,
             "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": None if net.name in ("bridge", "host", "none") else {}, "Config": config},
+            "IPAM": {
+                "Driver": "default",
+                "Options": None if net.name in ("bridge", "host", "none") else {},
+                "Config": config,
+            },
             "Internal": net.internal,
             "Attachable": net.attachable,
             "Ingress": False,

@@ -31,9 +31,7 @@ class VolumeMixin(DaemonCore):
         return vol
 
     def volume_users(self, name: str) -> list[Container]:
-        return [
-            c for c in self.containers if any(m.get("Name") == name for m in c.mounts)
-        ]
+        return [c for c in self.containers if any(m.get("Name") == name for m in c.mounts)]
 
     def _ensure_volume(self, name: str, anonymous: bool = False, **extra: Any) -> Volume:
         vol = self.volumes.get(name)
@@ -55,7 +53,9 @@ class VolumeMixin(DaemonCore):
                 validate_volume_name(name)
             driver = str(body.get("Driver") or "local")
             if driver != "local":
-                raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
+                raise NotFound(
+                    f'error looking up volume plugin {driver}: plugin "{driver}" not found'
+                )
             yield self.work(self.params.op)
             vol = self._ensure_volume(
                 name,
@@ -141,7 +141,7 @@ class VolumeMixin(DaemonCore):
                 vol = self._ensure_volume(name, anonymous=not bind.source)
                 mounts.append(self._volume_mount(vol.name, bind.destination, bind.read_only))
             taken.add(bind.destination)
-        for dest in (c.config.get("Volumes") or {}):
+        for dest in c.config.get("Volumes") or {}:
             if dest in taken:
                 continue
             vol = self._ensure_volume(self.new_id(), anonymous=True)
@@ -178,7 +178,9 @@ class VolumeMixin(DaemonCore):
     def _remove_anonymous_volumes(self, c: Container) -> None:
         for m in c.mounts:
             vol = self.volumes.get(m.get("Name", ""))
-            if vol is not None and vol.anonymous and not [
-                u for u in self.volume_users(vol.name) if u.id != c.id
-            ]:
+            if (
+                vol is not None
+                and vol.anonymous
+                and not [u for u in self.volume_users(vol.name) if u.id != c.id]
+            ):
                 self._drop_volume(vol)

@@ -141,7 +141,7 @@ class HubImage:
 
 
 def normalize_repository(repo: str) -> str:
-    """Return the Hub path of a repository: ``nginx`` and ``docker.io/library/nginx`` give ``library/nginx``."""  # noqa: E501
+    """Return the Hub path of a repository: ``nginx`` and ``docker.io/library/nginx`` give ``library/nginx``."""
     for prefix in ("docker.io/", "index.docker.io/", "registry-1.docker.io/"):
         if repo.startswith(prefix):
             repo = repo[len(prefix) :]

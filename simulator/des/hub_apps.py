@@ -104,7 +104,7 @@ if [ -z "$NGINX_ENTRYPOINT_QUIET_LOGS" ]; then
     echo "/docker-entrypoint.sh: Configuration complete; ready for start up"
 fi
 exec "$@"
-"""  # noqa: E501
+"""
 
 HTTPD_INDEX_HTML = "<html><body><h1>It works!</h1></body></html>\n"
 
@@ -146,7 +146,7 @@ if [ "$1" = "postgres" ]; then
     fi
 fi
 exec "$@"
-"""  # noqa: E501
+"""
 
 NODE_ENTRYPOINT = """set -e
 # node: the real script prepends "node" when $1 is an option or a script file.

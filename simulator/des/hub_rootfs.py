@@ -304,7 +304,7 @@ def ubuntu_rootfs(version: str, point: str, codename: str) -> list[LayerEntry]:
     return entries
 
 
-def with_user(  # noqa: PLR0917 -- mirrors the fields of a passwd line
+def with_user(
     users: Sequence[User],
     groups: Sequence[tuple[str, int]],
     name: str,

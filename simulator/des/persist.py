@@ -62,8 +62,12 @@ def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None) 
         return world
     elapsed = max(0.0, time.time() - float(data["wall"]))
     now = float(data["now"]) + elapsed
-    world = World(seed=seed, epoch=float(data.get("epoch", DEFAULT_EPOCH)), content=_content(directory),
-                  initial_time=float(data["now"]))
+    world = World(
+        seed=seed,
+        epoch=float(data.get("epoch", DEFAULT_EPOCH)),
+        content=_content(directory),
+        initial_time=float(data["now"]),
+    )
     restore(world, data)
     trace_path = directory / TRACE_FILE
     if trace_path.exists():
@@ -116,8 +120,11 @@ def _resume(world: World, c: Container) -> Any:
 
     d = world.daemon
     ran = float(world.env.now) - float(c.state.started_at or world.env.now)
-    io = ProcessIO(world.env, lambda stream, data: d.record_output(c, stream, data),
-                   open_stdin=bool(c.config.get("OpenStdin")))
+    io = ProcessIO(
+        world.env,
+        lambda stream, data: d.record_output(c, stream, data),
+        open_stdin=bool(c.config.get("OpenStdin")),
+    )
     d._io[c.id] = io
     for name in c.networks:
         net = d.networks.get(name)
@@ -147,7 +154,13 @@ def save_world(world: World, directory: Path) -> None:
         "networks": [n.to_dict() for n in d.networks.values()],
         "volumes": [v.to_dict() for v in d.volumes.values()],
         "events": [
-            {"type": e.type, "action": e.action, "actor": e.actor_id, "attrs": e.attributes, "time_ns": e.time_ns}
+            {
+                "type": e.type,
+                "action": e.action,
+                "actor": e.actor_id,
+                "attrs": e.attributes,
+                "time_ns": e.time_ns,
+            }
             for e in world.events.events()
         ],
         "runtime": snapshot() if callable(snapshot) else {},

@@ -125,8 +125,9 @@ class World:
                 resp.body = items
         return resp
 
-    def drain(self, stream: Stream, on_item: Callable[[Any], None] | None = None,
-              horizon: float = 3600.0) -> list[Any]:
+    def drain(
+        self, stream: Stream, on_item: Callable[[Any], None] | None = None, horizon: float = 3600.0
+    ) -> list[Any]:
         """Run the world until ``stream`` closes; return (and pass on) its items."""
         items: list[Any] = []
         closed = self.env.event()
