@@ -256,7 +256,8 @@ class NetworkMixin(DaemonCore):
                 raise Forbidden(
                     "container cannot be disconnected from host network or connected to host network"
                     if "host" in (net.name, self._network_mode(c))
-                    else "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+                    else "container cannot be connected to multiple networks with one of the networks "
+                    "in private (none) mode"
                 )
             if net.name in c.networks:
                 raise Forbidden(f"endpoint with name {c.name} already exists in network {net.name}")

@@ -110,13 +110,8 @@ class PullMixin(DaemonCore):
             child_ref = Reference(ref.domain, ref.path, None, chosen.digest)
             manifest_bytes, media_type, _ = yield from source.fetch_manifest(child_ref, ctx)
             manifest = parse_json_document(manifest_bytes)
-        familiar = ref.familiar()
-        emit(
-            {
-                "status": f"Pulling from {familiar.path if '/' in familiar.path or ref.domain != 'docker.io' else 'library/' + familiar.path}",
-                "id": ref.tag or ref.digest or "latest",
-            }
-        )
+        repo_path = ref.path if ref.domain == "docker.io" else ref.name
+        emit({"status": f"Pulling from {repo_path}", "id": ref.tag or ref.digest or "latest"})
         canonical = f"{ref.name}@{manifest_digest}"
         existing = None
         for img in self.images.images.values():
