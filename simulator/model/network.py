@@ -93,7 +93,9 @@ class Network:
             if text not in used:
                 self.allocated.append(text)
                 return text
-        raise Unavailable(f"no available IPv4 addresses on this network's address pools: {self.name}")
+        raise Unavailable(
+            f"no available IPv4 addresses on this network's address pools: {self.name}"
+        )
 
     def release_ip(self, ip: str) -> None:
         if ip in self.allocated:

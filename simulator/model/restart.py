@@ -50,10 +50,17 @@ class RestartPolicy:
         return cls(name, retries)
 
     def to_api(self) -> dict[str, object]:
-        return {"Name": "" if self.name == "no" else self.name, "MaximumRetryCount": self.maximum_retry_count}
+        return {
+            "Name": "" if self.name == "no" else self.name,
+            "MaximumRetryCount": self.maximum_retry_count,
+        }
 
     def should_restart(
-        self, exit_code: int, restart_count: int, manually_stopped: bool, has_been_manually_stopped: bool
+        self,
+        exit_code: int,
+        restart_count: int,
+        manually_stopped: bool,
+        has_been_manually_stopped: bool,
     ) -> bool:
         """Whether the restart manager restarts after an exit."""
         if manually_stopped:

@@ -75,7 +75,9 @@ class ContainerState:
         self.pid = pid
         self.started_at = now
 
-    def set_stopped(self, exit_code: int, now: float, oom_killed: bool = False, error: str = "") -> None:
+    def set_stopped(
+        self, exit_code: int, now: float, oom_killed: bool = False, error: str = ""
+    ) -> None:
         self.running = False
         self.paused = False
         self.restarting = False
