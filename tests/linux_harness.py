@@ -40,9 +40,7 @@ def busybox_layer(dest: Path) -> Path:
     for sub in ("bin", "etc", "tmp", "proc", "sys", "dev", "root", "home", "var"):
         (dest / sub).mkdir(parents=True, exist_ok=True)
     shutil.copy2(BUSYBOX, dest / "bin/busybox")
-    applets = subprocess.run(
-        [BUSYBOX, "--list"], capture_output=True, text=True, check=True
-    ).stdout.split()
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True).stdout.split()
     for applet in applets:
         link = dest / "bin" / applet
         if applet != "busybox" and not link.exists():
@@ -95,7 +93,7 @@ class World:
             if time.monotonic() > deadline:
                 raise TimeoutError("world did not finish in time")
             self._catch_up()
-            if self.env.peek() <= self.env.now:
+            if self.env.peek() <= max(self.env.now, self.wall()):
                 self.env.step()
                 continue
             wait = min(self.env.peek() - self.wall(), deadline - time.monotonic(), 0.5)
@@ -113,6 +111,7 @@ class World:
         return self.tracer.start("dockerd", name)
 
     def sleep(self, seconds: float) -> None:
+        self._catch_up()
         self.run(self.env.timeout(seconds), timeout=seconds + 10)
 
 

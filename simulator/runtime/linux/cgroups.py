@@ -311,9 +311,7 @@ class CgroupManager:
         controllers: for v1, controller name -> hierarchy mount point.
     """
 
-    def __init__(
-        self, root: Path, version: int, controllers: dict[str, Path] | None = None
-    ) -> None:
+    def __init__(self, root: Path, version: int, controllers: dict[str, Path] | None = None) -> None:
         self.root = root
         self.version = version
         self.controllers = controllers or {}
@@ -328,9 +326,7 @@ class CgroupManager:
         root = Path(root)
         if (root / "cgroup.controllers").exists():
             return cls(root, 2)
-        controllers = {
-            name: root / name for name in _V1_CONTROLLERS if (root / name / "cgroup.procs").exists()
-        }
+        controllers = {name: root / name for name in _V1_CONTROLLERS if (root / name / "cgroup.procs").exists()}
         return cls(root, 1, controllers)
 
     def cgroup(self, container_id: str) -> Cgroup:

@@ -109,10 +109,7 @@ def resolve_user(rootfs: Path, user: str) -> dict[str, Any]:
             gid = int(group)
         else:
             raise ExecError(126, f"unable to find group {group}: no matching entries in group file")
-    extra = sorted(
-        {int(e[2]) for e in groups if len(e) > 3 and home_user in e[3].split(",") and home_user}
-        - {gid}
-    )
+    extra = sorted({int(e[2]) for e in groups if len(e) > 3 and home_user in e[3].split(",") and home_user} - {gid})
     return {"uid": uid, "gid": gid, "additionalGids": extra}
 
 
@@ -244,9 +241,7 @@ def init_container(
     execute(process, progress, gate_fd)
 
 
-def join_container(
-    process: dict[str, Any], pid: int, cgroup: Cgroup | None, progress: Progress
-) -> NoReturn:
+def join_container(process: dict[str, Any], pid: int, cgroup: Cgroup | None, progress: Progress) -> NoReturn:
     """``docker exec``: enter the namespaces of ``pid`` (the shim already joined its PID ns)."""
     reset_signals()
     if cgroup is not None:

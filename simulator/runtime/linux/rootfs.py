@@ -85,6 +85,24 @@ def mount_overlay(lower: Sequence[Path], upper: Path, work: Path, target: Path) 
     sc.mount("overlay", target, "overlay", 0, overlay_options(lower, upper, work))
 
 
+INIT_LAYER_DIRS = ("proc", "sys", "dev/pts", "dev/shm", "etc")
+INIT_LAYER_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf", "dev/console")
+
+
+def make_init_layer(path: Path) -> None:
+    """Docker's init layer: the mount points every container needs, below the upper dir.
+
+    Mount targets made here never appear in ``docker diff`` or a commit.
+    """
+    for name in INIT_LAYER_DIRS:
+        (path / name).mkdir(parents=True, exist_ok=True)
+    for name in INIT_LAYER_FILES:
+        (path / name).touch()
+    mtab = path / "etc/mtab"
+    if not mtab.is_symlink():
+        mtab.symlink_to("/proc/mounts")
+
+
 def is_mountpoint(path: Path) -> bool:
     """True if ``path`` is a mount point in the caller's mount namespace."""
     target = os.path.realpath(path)
@@ -283,9 +301,7 @@ def readonly_paths(paths: Sequence[str]) -> None:
         )
 
 
-def prepare_rootfs(
-    rootfs: str, config: dict[str, Any], console: str | None, cgroup_version: int
-) -> None:
+def prepare_rootfs(rootfs: str, config: dict[str, Any], console: str | None, cgroup_version: int) -> None:
     """Everything between unshare(CLONE_NEWNS) and execve that concerns files.
 
     Runs in the container's init (or the OCI ``create``), in its own mount

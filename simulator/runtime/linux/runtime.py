@@ -141,9 +141,7 @@ class LinuxRuntime:
     def runc_root(self) -> Path:
         return self.state_root / f".{self.name}"
 
-    def _in_worker(
-        self, hop: str, name: str, parent: SpanContext, work: Callable[[SpanRelay], T]
-    ) -> Proc:
+    def _in_worker(self, hop: str, name: str, parent: SpanContext, work: Callable[[SpanRelay], T]) -> Proc:
         """Run ``work`` on a worker thread under a ``hop`` span; return its result."""
         ctx = self.tracer.start(hop, name, parent)
         relay = SpanRelay(self.tracer, self.post, ctx, self._factor)
@@ -177,9 +175,7 @@ class LinuxRuntime:
 
     def create(self, spec: ContainerSpec, parent: SpanContext) -> Proc:
         """Mount the rootfs, write the bundle, make the cgroup."""
-        return self._in_worker(
-            "containerd", "create container", parent, lambda relay: self._create(spec, relay)
-        )
+        return self._in_worker("containerd", "create container", parent, lambda relay: self._create(spec, relay))
 
     def _create(self, spec: ContainerSpec, relay: SpanRelay) -> None:
         from simulator.runtime.oci.spec import build_oci_config, resolve_user
@@ -190,9 +186,12 @@ class LinuxRuntime:
         try:
             cdir.path.mkdir(parents=True)
             files = etcfiles.write(cdir.path, spec)
+            # Docker's "<id>-init" layer: mount points that must not show in `docker diff`.
+            fs.make_init_layer(cdir.init_layer)
+            lowers = [cdir.init_layer, *lowers]
             t0 = time.monotonic()
             fs.mount_overlay(lowers, cdir.upper, cdir.work, cdir.rootfs)
-            relay.span("kernel", f"mount overlay ({len(lowers)} lower)", t0, time.monotonic())
+            relay.span("kernel", f"mount overlay ({len(lowers) - 1} layers + init)", t0, time.monotonic())
             user_ids = resolve_user(spec.process.user, cdir.rootfs)
             if self.binary is None:
                 t0 = time.monotonic()
@@ -225,9 +224,7 @@ class LinuxRuntime:
 
     # -- start / exec ---------------------------------------------------------------------
 
-    def start(
-        self, container_id: str, io: ProcessIO, parent: SpanContext, replay_until: float = -1.0
-    ) -> Proc:
+    def start(self, container_id: str, io: ProcessIO, parent: SpanContext, replay_until: float = -1.0) -> Proc:
         """Fork the shim, which starts the init; returns a ``ProcessHandle``."""
         c = self._get(container_id)
         exited = self.env.event()
@@ -251,7 +248,7 @@ class LinuxRuntime:
                     "--root",
                     os.fspath(self.runc_root),
                     "run",
-                    "--keep",
+                    *self._keep_flag(),
                     "--bundle",
                     os.fspath(c.cdir.path),
                     "--pid-file",
@@ -265,9 +262,7 @@ class LinuxRuntime:
         c.init = p
         return p.handle
 
-    def exec(
-        self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext
-    ) -> Proc:
+    def exec(self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext) -> Proc:
         """Run ``process`` in the container's namespaces and cgroup."""
         c = self._get(container_id)
         if c.init is None or c.init.handle.exited.triggered:
@@ -330,9 +325,7 @@ class LinuxRuntime:
         p.handle.info["exec_id"] = exec_id
         return p.handle
 
-    def _launch(
-        self, launch: shim.Launch, io: ProcessIO, exited: simpy.Event, relay: SpanRelay
-    ) -> _Process:
+    def _launch(self, launch: shim.Launch, io: ProcessIO, exited: simpy.Event, relay: SpanRelay) -> _Process:
         """Spawn the shim (worker thread), start following it, feed its stdin."""
         t0 = time.monotonic()
         relay.open("shim", "shim", "start shim (fork, setsid, fork)", t0)
@@ -489,6 +482,10 @@ class LinuxRuntime:
             if p.watcher is not None:
                 p.watcher.join(timeout=_SHIM_EXIT_SECONDS)
 
+    def _keep_flag(self) -> list[str]:
+        """runc's ``run --keep`` leaves the cgroup for the OOM check; crun has no such flag."""
+        return ["--keep"] if self.name == "runc" else []
+
     def _runc(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         assert self.binary is not None
         argv = [self.binary, "--root", os.fspath(self.runc_root), *args]
@@ -606,7 +603,7 @@ def _succeed(event: simpy.Event, value: Any) -> None:
     event.succeed(value)
 
 
-def _fail(event: simpy.Event, error: BaseException) -> None:
+def _fail(event: simpy.Event, error: Exception) -> None:
     event.fail(error)
 
 

@@ -164,9 +164,7 @@ class _Shim:  # pragma: no cover - runs in the forked shim
     def run(self) -> None:
         launch = self.launch
         pdir = launch.proc_dir
-        self.log_fd = os.open(
-            pdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640
-        )
+        self.log_fd = os.open(pdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         child_fds = self._stdio()
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         oom_before = launch.cgroup.oom_kills() if launch.cgroup else 0
@@ -193,9 +191,7 @@ class _Shim:  # pragma: no cover - runs in the forked shim
             write_json_atomic(pdir.exit_json, {"code": error["code"], "error": error["message"]})
             raise proc.ExecError(error["code"], error["message"])
         pid = child if launch.argv is None else self._external_pid(child, t0)
-        write_json_atomic(
-            pdir.shim_json, {"shim": os.getpid(), "pid": pid, "start": _start_time(os.getpid())}
-        )
+        write_json_atomic(pdir.shim_json, {"shim": os.getpid(), "pid": pid, "start": _start_time(os.getpid())})
         self.progress.send("ready", shim=os.getpid(), pid=pid, t=time.monotonic())
         os.close(self.progress.fd)
         self.progress.fd = -1
@@ -215,9 +211,7 @@ class _Shim:  # pragma: no cover - runs in the forked shim
         """Make the container's stdio; returns the child's ends (0, 1, 2 order)."""
         launch = self.launch
         if launch.open_stdin:
-            self.fifo_fd = os.open(
-                launch.proc_dir.stdin, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
-            )
+            self.fifo_fd = os.open(launch.proc_dir.stdin, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         if launch.tty:
             master, slave = os.openpty()
             os.set_inheritable(master, False)

@@ -4,6 +4,7 @@
 the overlay mount point) and the record the shims keep:
 
 - ``upper/``, ``work/``: the overlay's writable layer and its scratch dir;
+- ``init-layer/``: Docker's ``-init`` layer, the topmost lower (mount points);
 - ``hostname``, ``hosts``, ``resolv.conf``: bind-mounted over ``/etc/...``;
 - ``container.json``: what the runtime needs after a restart (layers, runtime);
 - ``init/`` and ``execs/<exec id>/``: one process each, holding ``log.json``
@@ -92,6 +93,10 @@ class ContainerDir:
     @property
     def work(self) -> Path:
         return self.path / "work"
+
+    @property
+    def init_layer(self) -> Path:
+        return self.path / "init-layer"
 
     @property
     def meta(self) -> Path:

@@ -40,9 +40,7 @@ class SpanRelay:
         age = (time.monotonic() - t0) / self.factor
         ctx.start = max(parent.start, ctx.start - age)
 
-    def open(
-        self, key: str, hop: str, name: str, t0: float, parent: str = "root", **attrs: Any
-    ) -> None:
+    def open(self, key: str, hop: str, name: str, t0: float, parent: str = "root", **attrs: Any) -> None:
         """Start span ``key`` that began at monotonic time ``t0``."""
 
         def run() -> None:
@@ -67,9 +65,7 @@ class SpanRelay:
 
         self.post(run)
 
-    def span(
-        self, hop: str, name: str, t0: float, t1: float, parent: str = "root", **attrs: Any
-    ) -> None:
+    def span(self, hop: str, name: str, t0: float, t1: float, parent: str = "root", **attrs: Any) -> None:
         """A finished step measured from ``t0`` to ``t1``."""
 
         def run() -> None:

@@ -101,7 +101,5 @@ class ProcessWatcher(threading.Thread):
         if self._stopping.is_set():
             return
         self._forward()
-        status = exit_status(self.pdir) or ExitStatus(
-            code=255, error="shim exited without recording an exit status"
-        )
+        status = exit_status(self.pdir) or ExitStatus(code=255, error="shim exited without recording an exit status")
         self.on_exit(status)
