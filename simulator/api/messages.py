@@ -43,15 +43,11 @@ class ApiRequest:
                 continue
             values = value if isinstance(value, list) else [value]
             q[key] = [_qs(v) for v in values]
-        raw = (
-            body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
-        )
+        raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
         return cls(method, path, q, raw, dict(headers or {}))
 
     @classmethod
-    def from_target(
-        cls, method: str, target: str, body: bytes, headers: dict[str, str]
-    ) -> ApiRequest:
+    def from_target(cls, method: str, target: str, body: bytes, headers: dict[str, str]) -> ApiRequest:
         path, _, qs = target.partition("?")
         return cls(method, path, parse_qs(qs, keep_blank_values=True), body, headers)
 

@@ -79,9 +79,7 @@ class Router:
                     yield slot
                 resp = yield from handler(daemon, req, ctx, version=version, **params)
         except DockerError as err:
-            resp = (
-                error_response(err.status, err.message) if err.status != 304 else ApiResponse(304)
-            )
+            resp = error_response(err.status, err.message) if err.status != 304 else ApiResponse(304)
         except (ValueError, KeyError, TypeError) as err:
             resp = error_response(400, str(err) or type(err).__name__)
         resp.headers.setdefault("Api-Version", API_VERSION)

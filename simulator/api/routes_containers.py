@@ -161,7 +161,7 @@ def logs(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -
     c = d.containers.get(id)
     if not req.flag("stdout") and not req.flag("stderr"):
         raise InvalidParameter("Bad parameters: you must choose at least one stream")
-    stream = Stream()
+    stream = _TimestampedStream(d) if req.flag("timestamps") else Stream()
     for entry in _filter_logs(c.logs, req, d):
         stream.put(entry)
     if req.flag("follow") and c.state.running:
@@ -176,13 +176,22 @@ def logs(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -
         stream.on_cancel(d.listen(c.id, on_entry))
     else:
         stream.close()
-    return ApiResponse(
-        200,
-        stream=stream,
-        stream_kind="logs",
-        tty=c.tty,
-        headers={"X-Timestamps": "1" if req.flag("timestamps") else ""},
-    )
+    return ApiResponse(200, stream=stream, stream_kind="logs", tty=c.tty)
+
+
+class _TimestampedStream(Stream):
+    """With ``timestamps=1`` each line's payload starts with its RFC3339Nano time, as dockerd sends it."""
+
+    def __init__(self, d: Daemon) -> None:
+        super().__init__()
+        self.daemon = d
+
+    def put(self, chunk: Any) -> None:
+        from simulator.model.timefmt import format_timestamp_rfc3339nano
+
+        stamp = format_timestamp_rfc3339nano(self.daemon.wall(chunk.time)).encode()
+        lines = chunk.data.splitlines(keepends=True)
+        super().put(LogEntry(chunk.time, chunk.stream, b"".join(stamp + b" " + line for line in lines)))
 
 
 @instant
@@ -195,9 +204,7 @@ def top(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) ->
         200,
         {
             "Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
-            "Processes": [
-                [r.uid, str(r.pid), str(r.ppid), "0", "00:00", "?", "00:00:00", r.cmd] for r in rows
-            ],
+            "Processes": [[r.uid, str(r.pid), str(r.ppid), "0", "00:00", "?", "00:00:00", r.cmd] for r in rows],
         },
     )
 
@@ -278,16 +285,12 @@ def exec_start(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: 
 
 
 @instant
-def exec_inspect(
-    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
-) -> ApiResponse:
+def exec_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
     return ApiResponse(200, d.get_exec(id).to_api())
 
 
 @instant
-def exec_resize(
-    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
-) -> ApiResponse:
+def exec_resize(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
     d.get_exec(id)
     return ApiResponse(200, raw=b"", content_type="text/plain; charset=utf-8")
 

@@ -119,9 +119,7 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
         {
             "ID": "CSIM:" + d.networks["bridge"].id[:8].upper(),
             "Containers": len(containers),
-            "ContainersRunning": sum(
-                1 for c in containers if c.state.running and not c.state.paused
-            ),
+            "ContainersRunning": sum(1 for c in containers if c.state.running and not c.state.paused),
             "ContainersPaused": sum(1 for c in containers if c.state.paused),
             "ContainersStopped": sum(1 for c in containers if not c.state.running),
             "Images": len(d.images.images),
@@ -183,9 +181,7 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
     )
 
 
-def events(
-    d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERSION, **_: Any
-) -> Proc:
+def events(d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERSION, **_: Any) -> Proc:
     from simulator.client.units import parse_timestamps
 
     filters = parse_filters(req)
@@ -291,9 +287,7 @@ def network_list(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiR
 
 
 @instant
-def network_inspect(
-    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
-) -> ApiResponse:
+def network_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
     return ApiResponse(200, d.network_json(d.find_network(id)))
 
 
@@ -312,9 +306,7 @@ def network_connect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", 
     return ApiResponse(200, raw=b"")
 
 
-def network_disconnect(
-    d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any
-) -> Proc:
+def network_disconnect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> Proc:
     yield from d.disconnect_network(ctx, id, req.json())
     return ApiResponse(200, raw=b"")
 
@@ -346,9 +338,7 @@ def volume_create(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Pro
 
 
 @instant
-def volume_inspect(
-    d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any
-) -> ApiResponse:
+def volume_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> ApiResponse:
     return ApiResponse(200, d.volume_json(d.get_volume(name)))
 
 

@@ -99,9 +99,7 @@ def create_body(a: argparse.Namespace) -> dict[str, Any]:
         "Labels": dict(lbl.partition("=")[::2] for lbl in a.label),
         "HostConfig": host,
         "ExposedPorts": exposed or None,
-        "NetworkingConfig": {
-            "EndpointsConfig": {a.network or "default": {"Aliases": a.network_alias or None}}
-        },
+        "NetworkingConfig": {"EndpointsConfig": {a.network or "default": {"Aliases": a.network_alias or None}}},
     }
     if a.entrypoint is not None:
         body["Entrypoint"] = [a.entrypoint] if a.entrypoint else [""]
@@ -149,9 +147,7 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
     try:
         cid = create_container(s, a)
     except DockerError as err:
-        raise CliError(
-            f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125
-        ) from None
+        raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
     attach = None
     if not a.detach:
         q = {"stream": 1, "stdout": 1, "stderr": 1}
@@ -163,9 +159,7 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
             if data:
                 attach.hijack.feed(data)
             attach.hijack.feed(None)
-    wait = s.call(
-        "POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"}
-    )
+    wait = s.call("POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"})
     start = s.call("POST", f"/containers/{cid}/start")
     if start.status >= 400:
         msg = start.body.get("message", "")
@@ -280,7 +274,7 @@ def _port(p: dict[str, Any]) -> str:
 
 def cmd_ps(s: Session, a: argparse.Namespace) -> int:
     rows = _ps_rows(s, a)
-    now = s.world.daemon.wall()
+    now = s.now()
     items = [PsRow(c, now, not a.no_trunc) for c in rows]
     if a.quiet:
         s.out.write("".join(r.ID + "\n" for r in items))
@@ -290,10 +284,7 @@ def cmd_ps(s: Session, a: argparse.Namespace) -> int:
     s.out.write(
         table(
             ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-            [
-                [r.ID, r.Image, r.Command, r.RunningFor + " ago", r.Status, r.Ports, r.Names]
-                for r in items
-            ],
+            [[r.ID, r.Image, r.Command, r.RunningFor + " ago", r.Status, r.Ports, r.Names] for r in items],
         )
     )
     return 0
@@ -323,14 +314,9 @@ def cmd_logs(s: Session, a: argparse.Namespace) -> int:
     resp = s.call("GET", f"/containers/{info['Id']}/logs", q)
     if resp.status >= 400:
         raise DockerError(resp.body.get("message", ""), resp.status)
-    from simulator.model.timefmt import format_timestamp_rfc3339nano
 
     def show(entry: Any) -> None:
-        text = entry.data.decode("utf-8", "replace")
-        if a.timestamps:
-            stamp = format_timestamp_rfc3339nano(s.world.daemon.wall(entry.time))
-            text = "".join(f"{stamp} {line}" for line in text.splitlines(keepends=True))
-        (s.err if entry.stream == "stderr" else s.out).write(text)
+        (s.err if entry.stream == "stderr" else s.out).write(entry.data.decode("utf-8", "replace"))
 
     s.drain(resp, show)
     return 0
@@ -349,11 +335,7 @@ def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
             "network": [f"/networks/{name}"],
             "volume": [f"/volumes/{name}"],
         }
-        order = (
-            paths[kind]
-            if kind
-            else [p for k in ("container", "image", "network", "volume") for p in paths[k]]
-        )
+        order = paths[kind] if kind else [p for k in ("container", "image", "network", "volume") for p in paths[k]]
         for path in order:
             resp = s.call("GET", path)
             if resp.status == 200:

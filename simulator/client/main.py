@@ -20,9 +20,7 @@ _CONTAINER_OPS = ("start", "stop", "kill", "restart", "pause", "unpause")
 
 
 def build_parser() -> DockerArgParser:
-    root = DockerArgParser(
-        prog="csim", command="", description="csim: watch Docker work, hop by hop"
-    )
+    root = DockerArgParser(prog="csim", command="", description="csim: watch Docker work, hop by hop")
     root.add_argument("--trace", action="store_true", help="print the request's span tree")
     root.add_argument("--state", default=None, help="state directory of the embedded world")
     sub = root.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=DockerArgParser)
@@ -114,9 +112,7 @@ def build_parser() -> DockerArgParser:
     sub.add_parser("info", command="info")
 
     net = sub.add_parser("network", command="network")
-    ns = net.add_subparsers(
-        dest="net_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True
-    )
+    ns = net.add_subparsers(dest="net_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = ns.add_parser("ls", aliases=["list"], command="network ls")
     p.add_argument("-q", "--quiet", action="store_true")
     p = ns.add_parser("create", command="network create")
@@ -140,14 +136,10 @@ def build_parser() -> DockerArgParser:
     p.add_argument("-f", "--force", action="store_true")
     p.add_argument("network")
     p.add_argument("container")
-    ns.add_parser("prune", command="network prune").add_argument(
-        "-f", "--force", action="store_true"
-    )
+    ns.add_parser("prune", command="network prune").add_argument("-f", "--force", action="store_true")
 
     vol = sub.add_parser("volume", command="volume")
-    vs = vol.add_subparsers(
-        dest="vol_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True
-    )
+    vs = vol.add_subparsers(dest="vol_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = vs.add_parser("create", command="volume create")
     p.add_argument("-d", "--driver", default="local")
     p.add_argument("--label", action="append", default=[])
@@ -165,28 +157,20 @@ def build_parser() -> DockerArgParser:
     p.add_argument("-f", "--force", action="store_true")
 
     sysp = sub.add_parser("system", command="system")
-    ss = sysp.add_subparsers(
-        dest="sys_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True
-    )
+    ss = sysp.add_subparsers(dest="sys_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     ss.add_parser("df", command="system df")
     ss.add_parser("info", command="system info")
-    ss.add_parser("reset", command="system reset").add_argument(
-        "-f", "--force", action="store_true"
-    )
+    ss.add_parser("reset", command="system reset").add_argument("-f", "--force", action="store_true")
 
     tr = sub.add_parser("trace", command="trace")
-    ts = tr.add_subparsers(
-        dest="trace_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True
-    )
+    ts = tr.add_subparsers(dest="trace_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = ts.add_parser("export", command="trace export")
     p.add_argument("--format", choices=["jsonl", "perfetto", "mermaid"], default="jsonl")
     p.add_argument("-o", "--output", default="-")
 
     for name, ops in (("container", ("prune",)), ("image", ("prune",))):
         grp = sub.add_parser(name, command=name)
-        gs = grp.add_subparsers(
-            dest=f"{name}_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True
-        )
+        gs = grp.add_subparsers(dest=f"{name}_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
         for op in ops:
             p = gs.add_parser(op, command=f"{name} {op}")
             p.add_argument("-f", "--force", action="store_true")
@@ -230,7 +214,7 @@ def trace_export(s: Any, a: argparse.Namespace) -> int:
     from simulator.trace.export_perfetto import dumps_chrome_trace
     from simulator.trace.jsonl import dumps_spans
 
-    spans = [sp for sp in s.world.bus.spans() if sp.trace_id != s.ctx.trace_id]
+    spans = [sp for sp in s.transport.spans() if sp.trace_id != s.ctx.trace_id]
     if a.format == "jsonl":
         text = dumps_spans(spans)
     elif a.format == "perfetto":
@@ -245,9 +229,9 @@ def trace_export(s: Any, a: argparse.Namespace) -> int:
     return 0
 
 
-def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False) -> int:
-    """Parse and run one command line against ``world``; returns the exit code."""
-    from simulator.client.session import Session
+def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, transport: Any = None) -> int:
+    """Parse and run one command line against ``world`` (or ``transport``); returns the exit code."""
+    from simulator.client.session import EmbeddedTransport, Session
     from simulator.model.errors import DockerError
 
     parser = build_parser()
@@ -259,7 +243,7 @@ def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False) 
     if not a.cmd:
         out.write(parser.format_help())
         return 0
-    s = Session(world, out, err, argv, tty=tty)
+    s = Session(transport or EmbeddedTransport(world), out, err, argv, tty=tty)
     code = 1
     try:
         code = dispatch(s, a)
@@ -274,7 +258,7 @@ def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False) 
     if a.trace:
         from simulator.trace.export_tree import render_span_tree
 
-        err.write(render_span_tree(world.bus.spans(s.ctx.trace_id), as_text=True) + "\n")
+        err.write(render_span_tree(s.transport.spans(s.ctx.trace_id), as_text=True) + "\n")
     return code
 
 
@@ -291,9 +275,7 @@ def state_dir(explicit: str | None = None) -> str:
         return explicit
     if os.environ.get("CSIM_STATE"):
         return os.environ["CSIM_STATE"]
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "share"
-    )
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "csim")
 
 

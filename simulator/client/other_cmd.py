@@ -49,7 +49,7 @@ def cmd_images(s: Session, a: argparse.Namespace) -> int:
     if filters:
         q["filters"] = filters
     imgs = s.json("GET", "/images/json", q or None)
-    now = s.world.daemon.wall()
+    now = s.now()
     rows: list[ImageRow] = []
     for img in imgs:
         for tag in img.get("RepoTags") or [""]:
@@ -90,16 +90,14 @@ def cmd_tag(s: Session, a: argparse.Namespace) -> int:
 
 def cmd_history(s: Session, a: argparse.Namespace) -> int:
     rows = s.json("GET", f"/images/{a.image}/history")
-    now = s.world.daemon.wall()
+    now = s.now()
     out = []
     for r in rows:
         ident = r["Id"].removeprefix("sha256:")[:12] if r["Id"] != "<missing>" else "<missing>"
         created_by = r["CreatedBy"]
         if not a.no_trunc:
             created_by = ellipsis(created_by, 45)
-        out.append(
-            [ident, created_ago(r["Created"], now), created_by, human_size(r["Size"]), r["Comment"]]
-        )
+        out.append([ident, created_ago(r["Created"], now), created_by, human_size(r["Size"]), r["Comment"]])
     if a.quiet:
         s.out.write("".join(r[0] + "\n" for r in out))
         return 0
@@ -298,7 +296,7 @@ def cmd_version(s: Session, a: argparse.Namespace) -> int:
 def cmd_events(s: Session, a: argparse.Namespace) -> int:
     from simulator.client.units import get_timestamp
 
-    now = s.world.daemon.wall()
+    now = s.now()
     q: dict[str, Any] = {}
     if a.since:
         q["since"] = get_timestamp(a.since, now)

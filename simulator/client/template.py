@@ -155,9 +155,7 @@ def _lex_action(src: str, i: int, toks: list[_Tok]) -> int:
                 toks.append(_Tok("char-other", ch, i, line))
                 i += 1
                 continue
-            raise TemplateError(
-                f"template: :{line}: unrecognized character in action: U+{ord(ch):04X} {ch!r}"
-            )
+            raise TemplateError(f"template: :{line}: unrecognized character in action: U+{ord(ch):04X} {ch!r}")
         kind, text = m.lastgroup, m.group()
         if kind == "badstring":
             raise TemplateError(f"template: :{line}: unterminated quoted string")
@@ -581,11 +579,7 @@ def go_json(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return (
-            json.dumps(value, ensure_ascii=False)
-            .replace("\u2028", "\\u2028")
-            .replace("\u2029", "\\u2029")
-        )
+        return json.dumps(value, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     if isinstance(value, Mapping):
         return "{" + ",".join(f"{go_json(str(k))}:{go_json(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -973,9 +967,7 @@ class _Exec:
                 msg = f"wrong number of args for {ident.name}: want at least {least} got {count}"
                 raise self.fail(ident, msg)
         elif count != want:
-            raise self.fail(
-                ident, f"wrong number of args for {ident.name}: want {want} got {count}"
-            )
+            raise self.fail(ident, f"wrong number of args for {ident.name}: want {want} got {count}")
         if ident.name in ("and", "or"):  # short-circuit, returning the deciding value
             value = None
             for node in args:

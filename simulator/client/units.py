@@ -183,9 +183,7 @@ def parse_go_duration(text: str) -> int:
 _to_ns = to_ns
 
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})")
 
 
 def parse_rfc3339nano(text: str) -> float | None:
@@ -213,9 +211,7 @@ def _zone_seconds(zone: str | None, local_offset: int) -> int:
     return sign * (hours * 3600 + minutes * 60)
 
 
-def _fields_to_ns(
-    fields: tuple[str | None, ...], frac: str | None, zone: str | None, local: int, text: str
-) -> int:
+def _fields_to_ns(fields: tuple[str | None, ...], frac: str | None, zone: str | None, local: int, text: str) -> int:
     year, month, day, hour, minute, second = (int(f or 0) for f in fields)
     if not 1 <= month <= 12:
         raise ValueError(f'parsing time "{text}": month out of range')
