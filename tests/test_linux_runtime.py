@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from linux_harness import Layers, Output, World, busybox_layer, is_root, new_id, run_container, spec
+
 from simulator.model.errors import InvalidParameter
 from simulator.runtime.protocol import ExitStatus, ProcessIO, ProcessSpec
 
@@ -111,7 +111,7 @@ def test_proc_sys_is_read_only(world: World, runtime: Any) -> None:
 
 
 def test_capabilities_are_dockers_default_set(world: World, runtime: Any) -> None:
-    status, out = sh(world, runtime, "grep -E 'CapEff|CapBnd|NoNewPrivs' /proc/self/status")
+    _, out = sh(world, runtime, "grep -E 'CapEff|CapBnd|NoNewPrivs' /proc/self/status")
     fields = dict(line.split(":\t") for line in out.text(1).splitlines())
     assert fields["CapEff"] == "00000000a80425fb"  # Docker's 14 capabilities
     assert fields["CapBnd"] == "00000000a80425fb"
@@ -241,7 +241,8 @@ def test_diff_and_export(world: World, runtime: Any) -> None:
         import io
         import tarfile
 
-        names = tarfile.open(fileobj=io.BytesIO(runtime.export_upper(c.id))).getnames()
+        with tarfile.open(fileobj=io.BytesIO(runtime.export_upper(c.id))) as tar:
+            names = tar.getnames()
         assert {"etc/.wh.group", "etc/passwd", "tmp/new"} <= set(names)
     finally:
         c.delete()
@@ -324,4 +325,4 @@ def _is_descendant(pid: int) -> bool:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return b"sleep" in cmd or b"pytest" in cmd and pid != os.getpid()
+    return b"sleep" in cmd or (b"pytest" in cmd and pid != os.getpid())

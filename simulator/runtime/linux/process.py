@@ -166,7 +166,12 @@ def apply_process(process: dict[str, Any], progress: Progress) -> None:
     os.chdir(process.get("cwd") or "/")
 
 
-def execute(process: dict[str, Any], progress: Progress, gate_fd: int = -1) -> NoReturn:
+def execute(
+    process: dict[str, Any],
+    progress: Progress,
+    gate_fd: int = -1,
+    on_created: Callable[[], None] | None = None,
+) -> NoReturn:
     """Look the program up, wait for ``start`` if gated, and execve it."""
     args = [str(a) for a in process.get("args") or []]
     if not args:
@@ -174,7 +179,13 @@ def execute(process: dict[str, Any], progress: Progress, gate_fd: int = -1) -> N
     env = [str(e) for e in process.get("env") or []]
     path = lookup(args[0], env)
     if gate_fd >= 0:
-        # OCI create/start: block until `start` writes to the gate.
+        # OCI create/start: tell the shim "created", then block until `start`
+        # writes to the gate. The progress pipe closes so the creator returns.
+        if on_created is not None:
+            on_created()
+        if progress.fd >= 0:
+            os.close(progress.fd)
+            progress.fd = -1
         os.read(gate_fd, 1)
         os.close(gate_fd)
     progress.send("exec", name=f"execve({path})", t0=time.monotonic())
@@ -215,6 +226,7 @@ def init_container(
     progress: Progress,
     *,
     gate_fd: int = -1,
+    on_created: Callable[[], None] | None = None,
 ) -> NoReturn:
     """PID 1 of a new container (already in its new PID namespace): set up and exec."""
     reset_signals()
@@ -238,7 +250,7 @@ def init_container(
         fs.prepare_rootfs(rootfs, config, console, version)
     process = config.get("process") or {}
     apply_process(process, progress)
-    execute(process, progress, gate_fd)
+    execute(process, progress, gate_fd, on_created)
 
 
 def join_container(process: dict[str, Any], pid: int, cgroup: Cgroup | None, progress: Progress) -> NoReturn:

@@ -109,7 +109,7 @@ class LinuxRuntime:
         cgroups: the cgroup hierarchy (default: the host's).
     """
 
-    def __init__(  # noqa: PLR0917 - the composition root passes these positionally
+    def __init__(
         self,
         env: simpy.Environment,
         tracer: Tracer,
@@ -241,6 +241,7 @@ class LinuxRuntime:
                 rootfs=os.fspath(c.cdir.rootfs),
                 cgroup=None if self.binary else c.cgroup,
                 open_stdin=io.open_stdin,
+                oom_cgroup=c.cgroup,
             )
             if self.binary:
                 launch.argv = [

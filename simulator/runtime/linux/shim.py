@@ -32,6 +32,7 @@ from simulator.runtime.linux import syscalls as sc
 from simulator.runtime.linux.cgroups import Cgroup
 from simulator.runtime.linux.state import ProcessDir, write_json_atomic
 
+CREATED = b"\0"  # on the error pipe: set up, waiting for `start` (OCI create)
 _DRAIN_SECONDS = 1.0
 _PIDFILE_SECONDS = 10.0
 
@@ -53,6 +54,8 @@ class Launch:
         pid_file: with ``argv``, where the external runtime writes the container pid.
         gate_fd: an fd the init reads one byte from before execve (OCI create/start).
         open_stdin: give the process a stdin fed from the ``stdin`` FIFO (else /dev/null).
+        oom_cgroup: where to read OOM kills when ``cgroup`` is None (an external
+            runtime's cgroup, at the same path).
     """
 
     container_id: str
@@ -66,6 +69,7 @@ class Launch:
     pid_file: str | None = None
     gate_fd: int = -1
     open_stdin: bool = False
+    oom_cgroup: Cgroup | None = None
     keep_fds: tuple[int, ...] = field(default=())
 
     @property
@@ -167,7 +171,8 @@ class _Shim:  # pragma: no cover - runs in the forked shim
         self.log_fd = os.open(pdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         child_fds = self._stdio()
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
-        oom_before = launch.cgroup.oom_kills() if launch.cgroup else 0
+        oom_group = launch.cgroup or launch.oom_cgroup
+        oom_before = oom_group.oom_kills() if oom_group else 0
         t0 = time.monotonic()
         if launch.join_pid:
             proc.enter_pid_namespace(launch.join_pid)
@@ -183,7 +188,11 @@ class _Shim:  # pragma: no cover - runs in the forked shim
         self.progress.send("span", hop="kernel", name=label, t0=t0, t1=time.monotonic())
         for fd in {*child_fds, err_w}:
             os.close(fd)
-        failure = _read_all(err_r)
+        failure = _read_all(err_r, stop_at_created=launch.gate_fd >= 0)
+        if failure == CREATED:
+            # OCI create: the init waits on the gate; report it now, errors go to exit.json.
+            self._report_ready(child, child)
+            failure = _read_all(err_r)
         os.close(err_r)
         if failure:
             os.waitpid(child, 0)
@@ -191,12 +200,9 @@ class _Shim:  # pragma: no cover - runs in the forked shim
             write_json_atomic(pdir.exit_json, {"code": error["code"], "error": error["message"]})
             raise proc.ExecError(error["code"], error["message"])
         pid = child if launch.argv is None else self._external_pid(child, t0)
-        write_json_atomic(pdir.shim_json, {"shim": os.getpid(), "pid": pid, "start": _start_time(os.getpid())})
-        self.progress.send("ready", shim=os.getpid(), pid=pid, t=time.monotonic())
-        os.close(self.progress.fd)
-        self.progress.fd = -1
+        self._report_ready(child, pid)
         status = self._pump(child)
-        oom = launch.cgroup is not None and launch.cgroup.oom_kills() > oom_before
+        oom = oom_group is not None and oom_group.oom_kills() > oom_before
         code = os.waitstatus_to_exitcode(status)
         signum = -code if code < 0 else 0
         record = {
@@ -206,6 +212,16 @@ class _Shim:  # pragma: no cover - runs in the forked shim
             "finished_at": jsonlog.rfc3339nano(),
         }
         write_json_atomic(pdir.exit_json, record)
+
+    def _report_ready(self, child: int, pid: int) -> None:
+        """Record shim.json and tell the daemon the process runs (once)."""
+        if self.progress.fd < 0:
+            return
+        record = {"shim": os.getpid(), "pid": pid, "start": _start_time(os.getpid())}
+        write_json_atomic(self.launch.proc_dir.shim_json, record)
+        self.progress.send("ready", shim=os.getpid(), pid=pid, t=time.monotonic())
+        os.close(self.progress.fd)
+        self.progress.fd = -1
 
     def _stdio(self) -> list[int]:
         """Make the container's stdio; returns the child's ends (0, 1, 2 order)."""
@@ -250,6 +266,10 @@ class _Shim:  # pragma: no cover - runs in the forked shim
             if launch.join_pid:
                 proc.join_container(launch.process, launch.join_pid, launch.cgroup, self.progress)
             console = os.ttyname(0) if launch.tty else None
+
+            def created() -> None:
+                os.write(err_w, CREATED)
+
             proc.init_container(
                 launch.config,
                 launch.rootfs,
@@ -257,6 +277,7 @@ class _Shim:  # pragma: no cover - runs in the forked shim
                 console,
                 self.progress,
                 gate_fd=launch.gate_fd,
+                on_created=created,
             )
 
         proc.run_child(body, err_w)
@@ -346,9 +367,12 @@ def _wants_pid_ns(config: dict[str, Any]) -> bool:
     return any(ns.get("type") == "pid" and not ns.get("path") for ns in namespaces)
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
+def _read_all(fd: int, stop_at_created: bool = False) -> bytes:
+    """Everything written to the error pipe until EOF (or the "created" marker)."""
+    chunks: list[bytes] = []
     while chunk := os.read(fd, 65536):
+        if stop_at_created and not chunks and chunk == CREATED:
+            return CREATED
         chunks.append(chunk)
     return b"".join(chunks)
 
