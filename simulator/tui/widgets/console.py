@@ -1,0 +1,113 @@
+"""The console and the command bar.
+
+The console prints a command's output exactly as the CLI prints it (stdout
+plain, stderr in the error colour, no markup interpretation: a ``[`` in an
+image name is just a bracket). The command bar is an ``Input`` with shell
+history on up/down and completion of commands, flags and the names the world
+holds, offered inline and accepted with Tab or the right arrow.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.suggester import Suggester
+from textual.widgets import Input, RichLog
+
+from simulator.tui.completion import CommandHistory, complete
+from simulator.tui.snapshot import WorldSnapshot
+
+__all__ = ["CommandBar", "CommandSuggester", "Console"]
+
+
+class Console(RichLog):
+    """Command lines and what they printed."""
+
+    DEFAULT_CSS = """
+    Console {
+        height: 1fr;
+        border: round $primary 50%;
+        padding: 0 1;
+        background: $surface;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=2000)
+
+    def command(self, line: str) -> None:
+        self.write(Text("$ csim " + line, style="bold"))
+
+    def output(self, stdout: str, stderr: str) -> None:
+        """Write a command's output; stderr lines in the error colour."""
+        for chunk, style in ((stdout, ""), (stderr, "bold red")):
+            if chunk:
+                self.write(Text(chunk.rstrip("\n"), style=style))
+
+    def error(self, message: str) -> None:
+        self.write(Text(message, style="bold red"))
+
+    def info(self, message: str) -> None:
+        self.write(Text(message, style="dim italic"))
+
+
+class CommandSuggester(Suggester):
+    """Offers the first completion of the line typed so far."""
+
+    def __init__(self, snapshot: Callable[[], WorldSnapshot | None]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self._snapshot = snapshot
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        options = complete(value, self._snapshot())
+        return options[0] if options else None
+
+
+class CommandBar(Input):
+    """Where a docker command line is typed."""
+
+    DEFAULT_CSS = """
+    CommandBar {
+        dock: bottom;
+        margin: 0 0;
+    }
+    """
+
+    BINDINGS = [
+        Binding("up", "history_previous", "history", show=False, id="command.history_previous"),
+        Binding("down", "history_next", "history", show=False, id="command.history_next"),
+        Binding("tab", "complete", "complete", show=False, id="command.complete"),
+    ]
+
+    def __init__(
+        self,
+        snapshot: Callable[[], WorldSnapshot | None],
+        *,
+        placeholder: str = "",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(placeholder=placeholder, id=id, suggester=CommandSuggester(snapshot))
+        self.history = CommandHistory()
+        self._snapshot = snapshot
+
+    def action_history_previous(self) -> None:
+        self.value = self.history.previous(self.value)
+        self.cursor_position = len(self.value)
+
+    def action_history_next(self) -> None:
+        self.value = self.history.next()
+        self.cursor_position = len(self.value)
+
+    def action_complete(self) -> None:
+        options = complete(self.value, self._snapshot())
+        if len(options) == 1:
+            self.value = options[0] + " "
+        elif options:
+            common = os.path.commonprefix(options)
+            self.value = common if len(common) > len(self.value) else options[0]
+        self.cursor_position = len(self.value)

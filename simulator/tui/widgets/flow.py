@@ -1,0 +1,96 @@
+"""The flow view: the hop diagram with packets travelling along its edges.
+
+The app hands it a ``FlowScene`` (which components are lit, which packets are
+where); the widget lays the diagram out for its current size with
+``FlowLayout`` and draws it. It keeps no trace state of its own, so a paused
+frame redraws identically (snapshot tests rely on that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from simulator.tui.flow_layout import FlowLayout, Packet, render_flow
+
+__all__ = ["FlowScene", "FlowView"]
+
+
+@dataclass(frozen=True)
+class FlowScene:
+    """What the diagram shows at one instant.
+
+    Attributes:
+        lit: hop -> colour of the request working there.
+        packets: packets in flight, the stepped one first.
+        captions: one line per packet, ``(colour, text)``, under the diagram.
+        empty_text: shown when nothing has happened yet.
+    """
+
+    lit: dict[str, str] = field(default_factory=dict)
+    packets: tuple[Packet, ...] = ()
+    captions: tuple[tuple[str, str], ...] = ()
+    empty_text: str = ""
+
+
+class FlowView(Widget, can_focus=True):
+    """The architecture diagram, animated."""
+
+    DEFAULT_CSS = """
+    FlowView {
+        height: 1fr;
+        width: 1fr;
+        padding: 0 1;
+        border: round $primary 50%;
+        border-title-color: $text;
+    }
+    FlowView:focus {
+        border: round $accent;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._scene = FlowScene()
+        self._layout: FlowLayout | None = None
+
+    @property
+    def scene(self) -> FlowScene:
+        return self._scene
+
+    def show(self, scene: FlowScene) -> None:
+        """Draw ``scene`` (repaints only when it changed)."""
+        if scene != self._scene:
+            self._scene = scene
+            self.refresh()
+
+    def _layout_for(self, width: int, height: int) -> FlowLayout:
+        if self._layout is None or (self._layout.width, self._layout.height) != (width, height):
+            self._layout = FlowLayout(width, height)
+        return self._layout
+
+    def render(self) -> RenderableType:
+        size = self.content_size
+        caption_lines = min(len(self._scene.captions) or 1, 3)
+        height = max(9, size.height - caption_lines)
+        layout = self._layout_for(max(30, size.width), height)
+        dark = self.app.current_theme.dark if self.is_attached else True
+        diagram = render_flow(
+            layout,
+            self._scene.lit,
+            list(self._scene.packets),
+            foreground="#d0d0d0" if dark else "#303030",
+            dim="#6a6a6a" if dark else "#9a9a9a",
+        )
+        captions = Text(no_wrap=True, overflow="ellipsis")
+        if not self._scene.captions:
+            captions.append(self._scene.empty_text, style="italic")
+        for i, (colour, line) in enumerate(self._scene.captions[:caption_lines]):
+            if i:
+                captions.append("\n")
+            captions.append("● ", style=colour)
+            captions.append(line)
+        return Group(diagram, captions)
