@@ -26,8 +26,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w") as f:
         json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
+    # rename(2) is atomic; no fsync: the files matter across daemon crashes, not power loss.
     os.replace(tmp, path)
 
 

@@ -1,0 +1,105 @@
+"""Start-to-exit of ``true`` in one bundle: csim's built-in runtime vs runc vs crun.
+
+Usage (root): ``python bench/runtime_start.py [runs]``
+
+All three run the same OCI bundle (config.json written by csim, rootfs an
+overlay of a busybox layer) through csim's shim, so the difference is the
+runtime alone. A bare ``runc run`` (no shim) is timed too as the anchor.
+Prints medians in milliseconds and the ratio to runc.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from linux_harness import Layers, World, busybox_layer, new_id, spec
+
+from simulator.model.errors import DockerError
+from simulator.runtime.linux.runtime import LinuxRuntime
+
+
+def time_runtime(layer: Path, root: Path, binary: str | None, runs: int) -> list[float] | str:
+    """Seconds from start() to exit for each run (create/delete not counted)."""
+    world = World()
+    rt = LinuxRuntime(world.env, world.tracer, Layers({"l": layer}), root, world.post, binary)
+    samples: list[float] = []
+    try:
+        for _ in range(runs):
+            cspec = spec(new_id(), ("true",), layers=("l",))
+            parent = world.root()
+            world.run(rt.create(cspec, parent))
+            t0 = time.monotonic()
+            from simulator.runtime.protocol import ProcessIO
+
+            handle = world.run(rt.start(cspec.id, ProcessIO(world.env, lambda s, d: None), parent))
+            world.run(handle.exited)
+            samples.append(time.monotonic() - t0)
+            world.run(rt.delete(cspec.id, parent))
+    except DockerError as exc:
+        return exc.message.split("unable to start container process: ")[-1]
+    finally:
+        rt.reap_orphans(set())
+        rt.close()
+    return samples
+
+
+def time_bare_runc(layer: Path, tmp: Path, runs: int) -> list[float] | str:
+    """``runc run`` of the same kind of bundle, straight from a shell-like fork/exec."""
+    if shutil.which("runc") is None:
+        return "runc not installed"
+    world = World()
+    rt = LinuxRuntime(world.env, world.tracer, Layers({"l": layer}), tmp / "bare", world.post, "runc")
+    cspec = spec(new_id(), ("true",), layers=("l",))
+    world.run(rt.create(cspec, world.root()))
+    bundle = rt.bundle(cspec.id)
+    samples = []
+    for i in range(runs):
+        t0 = time.monotonic()
+        subprocess.run(
+            ["runc", "--root", str(tmp / "bare-root"), "run", "--bundle", str(bundle), f"b{i}"],
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        samples.append(time.monotonic() - t0)
+    world.run(rt.delete(cspec.id, world.root()))
+    rt.close()
+    return samples
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        layer = busybox_layer(tmp / "layer")
+        results: dict[str, list[float] | str] = {
+            "csim built-in": time_runtime(layer, tmp / "builtin", None, runs),
+            "runc via csim shim": time_runtime(layer, tmp / "runc", "runc", runs)
+            if shutil.which("runc")
+            else "not installed",
+            "crun via csim shim": time_runtime(layer, tmp / "crun", "crun", runs)
+            if shutil.which("crun")
+            else "not installed",
+            "bare `runc run`": time_bare_runc(layer, tmp, runs),
+        }
+    medians = {k: statistics.median(v) for k, v in results.items() if isinstance(v, list)}
+    anchor = medians.get("runc via csim shim") or medians.get("bare `runc run`")
+    print(f"start-to-exit of `true`, median of {runs} runs")
+    for name, value in results.items():
+        if isinstance(value, str):
+            print(f"  {name:22} skipped: {value}")
+            continue
+        ratio = f"  {medians[name] / anchor:5.2f}x runc" if anchor else ""
+        print(f"  {name:22} {medians[name] * 1000:8.2f} ms{ratio}")
+
+
+if __name__ == "__main__":
+    main()
