@@ -320,9 +320,10 @@ def test_no_leaks_after_many_cycles(world: World, runtime: Any) -> None:
 
 
 def _is_descendant(pid: int) -> bool:
-    """Processes that are ours: shims (children of init after the double fork) or container ones."""
+    """Ours: a shim (a fork of this process, same cmdline) or a container's ``sleep 30``."""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return b"sleep" in cmd or (b"pytest" in cmd and pid != os.getpid())
+    own = Path("/proc/self/cmdline").read_bytes()
+    return pid != os.getpid() and cmd in (own, b"sleep\x0030\x00")
