@@ -33,7 +33,7 @@ def test_pid1_ignores_term_but_not_kill(world: World) -> None:
 
 
 def test_non_init_process_dies_of_term(world: World) -> None:
-    status, out, _ = world.run(["sh", "-c", "sleep 100 & kill $!; wait; echo $?"])
+    _status, out, _ = world.run(["sh", "-c", "sleep 100 & kill $!; wait; echo $?"])
     assert out == "143\n"
 
 
@@ -147,13 +147,12 @@ def test_wget_and_ping_between_containers(world: World) -> None:
     web = world.spec(["nginx", "-g", "daemon off;"], layers=("sha256:base", "sha256:web"),
                      name="web", ip="172.18.0.2")  # fmt: skip
     world.create_start(web)
-    status, out, err = world.run(
-        ["sh", "-c", "wget -qO- http://web/ && ping -c 2 web | tail -n 2"], ip="172.18.0.3")
+    status, out, _err = world.run(["sh", "-c", "wget -qO- http://web/ && ping -c 2 web | tail -n 2"], ip="172.18.0.3")
     assert status.code == 0
     assert out.startswith("<h1>Welcome to nginx!</h1>\n")
     assert "2 packets transmitted, 2 packets received, 0% packet loss" in out
     log = world.text(web.id, 1)
-    assert log.startswith('172.18.0.3 - - [01/Jan/2024:00:00:') and '"GET / HTTP/1.1" 200 27' in log
+    assert log.startswith("172.18.0.3 - - [01/Jan/2024:00:00:") and '"GET / HTTP/1.1" 200 27' in log
 
 
 def test_network_errors_are_worded_like_busybox(world: World) -> None:
@@ -175,7 +174,7 @@ def test_nginx_stops_cleanly_on_sigquit(world: World) -> None:
 
 
 def test_diff_snapshot_and_restore(world: World) -> None:
-    status, _, _ = world.run(["sh", "-c", "echo x > /tmp/new; rm /etc/motd; touch /etc/passwd"])
+    _status, _, _ = world.run(["sh", "-c", "echo x > /tmp/new; rm /etc/motd; touch /etc/passwd"])
     cid = world.spec(["true"]).id  # unused id, only to advance the counter
     del cid
     first = next(iter(world.rt.kernel.containers))

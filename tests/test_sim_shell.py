@@ -25,7 +25,7 @@ def sh(world: World, script: str, **kw: object) -> tuple[int, str, str]:
         ("false && echo yes || echo no", "no\n"),
         ("echo 'single $X' \"double $HOME\"", "single $X double /root\n"),
         ("X=1; Y=${X}2; echo $Y ${Z:-dflt} ${#Y}", "12 dflt 2\n"),
-        ("set -- a b c; echo $# $1 $3 \"$@\"", "3 a c a b c\n"),
+        ('set -- a b c; echo $# $1 $3 "$@"', "3 a c a b c\n"),
         ("echo $(echo inner) `echo back`", "inner back\n"),
         ("echo $((3 * (2 + 1))) $((7 / 2)) $((7 % 3))", "9 3 1\n"),
         ("false; echo $?", "1\n"),
@@ -60,7 +60,7 @@ def test_grammar_and_applets(world: World, script: str, expected: str) -> None:
 
 def test_exit_codes_and_not_found(world: World) -> None:
     assert sh(world, "exit 7")[0] == 7
-    code, out, err = sh(world, "nosuchcmd")
+    code, _out, err = sh(world, "nosuchcmd")
     assert (code, err) == (127, "sh: nosuchcmd: not found\n")
     assert sh(world, "set -e; false; echo unreachable") == (1, "", "")
     assert sh(world, "sh -c 'exit 4'; echo $?")[1] == "4\n"
@@ -85,7 +85,7 @@ def test_ps_shows_the_command_as_pid_1(world: World) -> None:
 
 
 def test_hostname_is_the_short_id_and_uname(world: World) -> None:
-    status, out, _ = world.run(["sh", "-c", "hostname; uname -r; cat /etc/hostname"])
+    _status, out, _ = world.run(["sh", "-c", "hostname; uname -r; cat /etc/hostname"])
     lines = out.splitlines()
     assert lines[0] == lines[2] and len(lines[0]) == 12
     assert lines[1] == "6.1.0-csim"

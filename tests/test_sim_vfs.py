@@ -24,9 +24,7 @@ LOWER = build_layer_tar(
         LayerEntry.directory("usr/lib"),
     ]
 )
-UPPER = build_layer_tar(
-    [LayerEntry.whiteout("old"), LayerEntry.opaque("opq"), LayerEntry.file("opq/new", "n")]
-)
+UPPER = build_layer_tar([LayerEntry.whiteout("old"), LayerEntry.opaque("opq"), LayerEntry.file("opq/new", "n")])
 
 
 class Store:

@@ -94,8 +94,8 @@ class DaemonCore:
         return f"{self.rng.getrandbits(256):064x}"
 
     # -- tracing and events -----------------------------------------------------
-    def span(self, name: str, parent: SpanContext | None, **attrs: Any) -> SpanContext:
-        return self.tracer.start("dockerd", name, parent, **attrs)
+    def span(self, label: str, parent: SpanContext | None, /, **attrs: Any) -> SpanContext:
+        return self.tracer.start("dockerd", label, parent, **attrs)
 
     def end(self, ctx: SpanContext, **attrs: Any) -> None:
         self.tracer.end(ctx, **attrs)

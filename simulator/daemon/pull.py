@@ -95,6 +95,7 @@ class PullMixin(DaemonCore):
         source: RegistrySource = self.registry
         manifest_bytes, media_type, manifest_digest = yield from source.fetch_manifest(ref, ctx)
         manifest = parse_json_document(manifest_bytes)
+        top_bytes = manifest_bytes
         if media_type in INDEX_MEDIA_TYPES or manifest.get("manifests"):
             chosen = None
             for m in manifest.get("manifests", []):
@@ -176,7 +177,10 @@ class PullMixin(DaemonCore):
             emit({"status": "Pull complete", "progressDetail": {}, "id": lid})
         self.images.ensure_config_blob(config_bytes)
         if not self.images.content.has(manifest_digest):
-            self.images.content.put(manifest_bytes, manifest_digest)
+            self.images.content.put(top_bytes, manifest_digest)
+        child_digest = sha256_digest(manifest_bytes)
+        if not self.images.content.has(child_digest):
+            self.images.content.put(manifest_bytes, child_digest)
         record = image_record_from_manifest(manifest, config_bytes, manifest_digest)
         from dataclasses import replace
 

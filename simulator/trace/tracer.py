@@ -52,6 +52,7 @@ class Tracer:
         name: str,
         parent: SpanContext | None = None,
         trace_id: str | None = None,
+        /,
         **attrs: Any,
     ) -> SpanContext:
         if hop not in HOPS:
@@ -70,7 +71,7 @@ class Tracer:
         self._next_span += 1
         return ctx
 
-    def end(self, ctx: SpanContext, **attrs: Any) -> Span:
+    def end(self, ctx: SpanContext, /, **attrs: Any) -> Span:
         ctx.attrs.update(attrs)
         span = Span(
             trace_id=ctx.trace_id,
@@ -85,8 +86,6 @@ class Tracer:
         self._sink(span)
         return span
 
-    def instant(
-        self, hop: str, name: str, parent: SpanContext | None = None, **attrs: Any
-    ) -> Span:
+    def instant(self, hop: str, name: str, parent: SpanContext | None = None, /, **attrs: Any) -> Span:
         """A zero-length span: a fact that happened at one moment."""
         return self.end(self.start(hop, name, parent, **attrs))

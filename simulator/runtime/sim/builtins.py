@@ -175,7 +175,7 @@ def b_trap(sh: Shell, argv: list[str], fds: dict[int, Any]) -> Gen:
             lines.insert(0, f"trap -- '{sh.exit_trap}' EXIT\n")
         sh.write_fd(fds, 1, "".join(lines).encode())
         return 0
-    if len(args) == 1 or signal_number(args[0]) is not None and args[0] != "-":
+    if len(args) == 1 or (signal_number(args[0]) is not None and args[0] != "-"):
         action, sigs = ("-", args) if len(args) == 1 or args[0].isdigit() else (args[0], args[1:])
     else:
         action, sigs = args[0], args[1:]

@@ -101,7 +101,7 @@ class Expander:
         out: list[str] = []
         for part in word.parts:
             text = yield from self._part_text(part)
-            quoted = isinstance(part, sx.Lit) and part.quoted or getattr(part, "quoted", False)
+            quoted = (isinstance(part, sx.Lit) and part.quoted) or getattr(part, "quoted", False)
             out.append(_escape_glob(text) if quoted else text)
         return "".join(out)
 

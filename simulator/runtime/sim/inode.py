@@ -120,7 +120,7 @@ def parse_layer(data: bytes, owner: object | None = None) -> Inode:
     root = new_dir(owner=owner)
     by_path: dict[str, Inode] = {}
     try:
-        tar = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+        tar = tarfile.open(fileobj=io.BytesIO(data), mode="r:")  # noqa: SIM115 - closed below
     except tarfile.TarError as exc:
         raise ValueError("archive/tar: invalid tar header") from exc
     with tar:

@@ -105,9 +105,7 @@ class Container:
 class Kernel:
     """Host-wide kernel state shared by every container of one runtime."""
 
-    def __init__(
-        self, env: simpy.Environment, params: KernelParams, network: NetworkView
-    ) -> None:
+    def __init__(self, env: simpy.Environment, params: KernelParams, network: NetworkView) -> None:
         self.env = env
         self.params = params
         self.network = network

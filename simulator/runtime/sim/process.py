@@ -24,6 +24,7 @@ from simulator.runtime.sim.streams import (
 
 if TYPE_CHECKING:
     from simulator.runtime.sim.kernel import Container, Kernel
+    from simulator.runtime.sim.vfs import ContainerFs
 
 ProgramGen = Generator[simpy.Event, Any, int]
 Program = Callable[["Process"], ProgramGen]
@@ -108,7 +109,7 @@ class Process:
         return self.pid == 1
 
     @property
-    def fs(self) -> Any:
+    def fs(self) -> ContainerFs:
         return self.container.fs
 
     @property
@@ -239,7 +240,7 @@ class Process:
                 remaining = 0.0
 
     def _charge(self, cpu_seconds: float) -> None:
-        ns = int(round(cpu_seconds * 1e9))
+        ns = round(cpu_seconds * 1e9)
         self.cpu_ns += ns
         self.container.cpu_ns += ns
 

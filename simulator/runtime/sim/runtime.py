@@ -129,9 +129,7 @@ class SimRuntime:
             return self.volumes.get(f"bind:{source}")
         return self.volumes.get(source)
 
-    def start(
-        self, container_id: str, io: ProcessIO, parent: SpanContext, replay_until: float = -1.0
-    ) -> Proc:
+    def start(self, container_id: str, io: ProcessIO, parent: SpanContext, replay_until: float = -1.0) -> Proc:
         c = self._container(container_id)
         if c.init is not None and not c.init.done:
             raise Conflict(f"container {container_id} is already running")
@@ -228,9 +226,7 @@ class SimRuntime:
             gid = int(group) if group.isdigit() else gid
         return uid, gid
 
-    def _spawn(
-        self, c: Container, ps: ProcessSpec, io: ProcessIO, argv: list[str], uid: int, gid: int
-    ) -> Process:
+    def _spawn(self, c: Container, ps: ProcessSpec, io: ProcessIO, argv: list[str], uid: int, gid: int) -> Process:
         gate = c.fs.gate
         out = IoOutput(io, STDOUT, ps.tty, gate)
         err = IoOutput(io, STDERR, ps.tty, gate)
@@ -301,9 +297,7 @@ class SimRuntime:
         self.kernel.containers.pop(container_id, None)
 
     # -- exec -------------------------------------------------------------
-    def exec(
-        self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext
-    ) -> Proc:
+    def exec(self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext) -> Proc:
         c = self._container(container_id)
         if c.init is None or c.init.done:
             raise Conflict(f"Container {container_id} is not running")

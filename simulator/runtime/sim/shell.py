@@ -298,9 +298,7 @@ class Shell(Expander):
                 stage_fds[1] = writer
                 owned.append(writer)
                 reader = PipeReader(pipe)
-            child = self.proc.spawn(
-                list(self.proc.argv), self.subshell_program(cmd, True), fds=stage_fds
-            )
+            child = self.proc.spawn(list(self.proc.argv), self.subshell_program(cmd, True), fds=stage_fds)
             child.owned.extend(owned)
             stages.append(child)
         code = 0
@@ -435,9 +433,7 @@ class Shell(Expander):
         self._check_errexit(code)
         return code
 
-    def run_command(
-        self, argv: list[str], assigns: list[tuple[str, str]], fds: dict[int, Any], in_place: bool
-    ) -> Gen:
+    def run_command(self, argv: list[str], assigns: list[tuple[str, str]], fds: dict[int, Any], in_place: bool) -> Gen:
         name = argv[0]
         func = self.funcs.get(name)
         if func is not None:
@@ -498,9 +494,7 @@ class Shell(Expander):
             self.write_fd(fds, 2, f"{self.name}: {name}: not found\n".encode())
             return 127
 
-    def run_external(
-        self, argv: list[str], assigns: list[tuple[str, str]], fds: dict[int, Any], in_place: bool
-    ) -> Gen:
+    def run_external(self, argv: list[str], assigns: list[tuple[str, str]], fds: dict[int, Any], in_place: bool) -> Gen:
         found = self.resolve_program(argv, fds)
         if isinstance(found, int):
             return found
@@ -545,9 +539,7 @@ class Shell(Expander):
             self.proc.on_signal(sig, self._trap_handler)
 
 
-def exec_in_place(
-    proc: Process, program: Program, argv: list[str], env: dict[str, str], fds: dict[int, Any]
-) -> Gen:
+def exec_in_place(proc: Process, program: Program, argv: list[str], env: dict[str, str], fds: dict[int, Any]) -> Gen:
     """execve: the process keeps its pid and descriptors and becomes ``argv``."""
     proc.argv = argv
     proc.env = env

@@ -11,7 +11,6 @@ Words keep their quoting so the interpreter can split fields and glob.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 class Incomplete(Exception):
@@ -48,7 +47,7 @@ class Arith:
     quoted: bool
 
 
-Part = Union[Lit, Param, CmdSub, Arith]
+Part = Lit | Param | CmdSub | Arith
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +135,12 @@ class FuncDef:
     body: Node
 
 
-Node = Union[Simple, Pipeline, AndOr, Sequence, If, Loop, For, Case, Group, FuncDef]
+Node = Simple | Pipeline | AndOr | Sequence | If | Loop | For | Case | Group | FuncDef
 
 RESERVED = frozenset(
-    "if then else elif fi do done while until for in case esac { } !".split()
-)
+    ["if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in", "case",
+     "esac", "{", "}", "!"]
+)  # fmt: skip
 _OPERATORS = ("&&", "||", ";;", "<<-", "<<", ">>", ">&", "<&", ">|", "<>", "|", "&", ";", "<",
               ">", "(", ")", "\n")  # fmt: skip
 _WORD_BREAK = " \t\n;&|<>()"
@@ -148,9 +148,7 @@ _SPECIAL_PARAMS = "?$#!@*-0123456789"
 
 
 def _is_name(text: str) -> bool:
-    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(
-        c.isalnum() or c == "_" for c in text
-    )
+    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(c.isalnum() or c == "_" for c in text)
 
 
 def parse(source: str) -> Sequence:

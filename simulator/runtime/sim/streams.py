@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
-from simulator.runtime.protocol import STDERR, STDOUT, ProcessIO
+from simulator.runtime.protocol import STDOUT, ProcessIO
 
 if TYPE_CHECKING:
     from simulator.runtime.sim.process import Process
@@ -209,7 +209,7 @@ class IoInput:
             chunk = yield from proc.wait_event(get)
         except BaseException:
             if get.triggered:
-                self.pushback = bytes(get.value) + self.pushback
+                self.pushback = bytes(get.value or b"") + self.pushback
             else:
                 get.cancel()
             raise

@@ -161,9 +161,7 @@ class ContainerFs:
         readonly_rootfs: ``--read-only``: writes outside mounts fail with EROFS.
     """
 
-    def __init__(
-        self, lower: Inode, clock: Callable[[], float], readonly_rootfs: bool = False
-    ) -> None:
+    def __init__(self, lower: Inode, clock: Callable[[], float], readonly_rootfs: bool = False) -> None:
         self.lower = lower
         self.root = lower.clone(self)
         self.clock = clock
@@ -200,9 +198,7 @@ class ContainerFs:
     def _mount_of(self, path: str) -> Mount | None:
         best: Mount | None = None
         for dest, mnt in self.mounts.items():
-            if (path == dest or path.startswith(dest + "/")) and (
-                best is None or len(dest) > len(best.destination)
-            ):
+            if (path == dest or path.startswith(dest + "/")) and (best is None or len(dest) > len(best.destination)):
                 best = mnt
         return best
 
@@ -534,12 +530,7 @@ def _stat_differs(new: Inode, old: Inode) -> bool:
         return True
     if new.kind == DIR:
         return False
-    return (
-        new.mtime != old.mtime
-        or new.size != old.size
-        or new.data != old.data
-        or new.target != old.target
-    )
+    return new.mtime != old.mtime or new.size != old.size or new.data != old.data or new.target != old.target
 
 
 def _add_all(node: Inode, path: str, out: dict[str, str]) -> None:

@@ -82,6 +82,7 @@ class CommandBar(Input):
         Binding("up", "history_previous", "history", show=False, id="command.history_previous"),
         Binding("down", "history_next", "history", show=False, id="command.history_next"),
         Binding("tab", "complete", "complete", show=False, id="command.complete"),
+        Binding("escape", "leave", "leave", show=False, id="command.leave"),
     ]
 
     def __init__(
@@ -94,6 +95,10 @@ class CommandBar(Input):
         super().__init__(placeholder=placeholder, id=id, suggester=CommandSuggester(snapshot))
         self.history = CommandHistory()
         self._snapshot = snapshot
+
+    def action_leave(self) -> None:
+        """Give the keys back to the app (space, arrows, l, t... act on the animation)."""
+        self.screen.set_focus(None)
 
     def action_history_previous(self) -> None:
         self.value = self.history.previous(self.value)

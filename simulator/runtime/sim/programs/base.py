@@ -164,6 +164,6 @@ def install_file_probe(proc: Process) -> None:
                   "r": True, "w": True, "x": bool(node.mode & 0o111), "s": node.size > 0,
                   "u": bool(node.mode & 0o4000), "g": bool(node.mode & 0o2000),
                   "k": bool(node.mode & 0o1000)}  # fmt: skip
-        return checks.get(op, False)
+        return bool(checks.get(op, False))
 
     set_file_probe(probe)

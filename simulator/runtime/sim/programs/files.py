@@ -84,7 +84,7 @@ def ls(proc: Process) -> Gen:
     def emit(entries: list[tuple[str, Inode]]) -> None:
         if not entries:
             return
-        if long_fmt or "1" in opts or True:
+        if True:
             proc.out("".join(line(n, e) + "\n" for n, e in entries))
 
     emit(sorted(files))
@@ -295,7 +295,7 @@ def _apply_mode(spec: str, mode: int) -> int:
         for p in perms:
             val = {"r": 4, "w": 2, "x": 1}.get(p, 0)
             for w in who:
-                for target in ("ugo" if w == "a" else w):
+                for target in "ugo" if w == "a" else w:
                     bits |= val << {"u": 6, "g": 3, "o": 0}[target]
         if op == "+":
             mode |= bits
@@ -304,7 +304,7 @@ def _apply_mode(spec: str, mode: int) -> int:
         else:
             mask = 0
             for w in who:
-                for target in ("ugo" if w == "a" else w):
+                for target in "ugo" if w == "a" else w:
                     mask |= 7 << {"u": 6, "g": 3, "o": 0}[target]
             mode = (mode & ~mask) | bits
     return mode
@@ -346,7 +346,8 @@ def stat(proc: Process) -> Gen:
             code = 1
             continue
         kind = {DIR: "directory", SYMLINK: "symbolic link"}.get(
-            node.kind, "regular file" if node.size else "regular empty file")
+            node.kind, "regular file" if node.size else "regular empty file"
+        )
         when = time.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000", time.gmtime(node.mtime))
         name = f"'{path}' -> '{node.target}'" if node.kind == SYMLINK else f"'{path}'"
         proc.out(f"  File: {name}\n  Size: {node.size:<15} Blocks: {(node.size + 511) // 512:<10} "
@@ -418,7 +419,8 @@ def find(proc: Process) -> Gen:
             path, cur = stack.pop(0)
             base = path.rstrip("/").rsplit("/", 1)[-1]
             ok = (name_pat is None or fnmatch.fnmatchcase(base, name_pat)) and (
-                kind is None or (kind == "d") == (cur.kind == DIR) and (kind != "l" or cur.kind == SYMLINK))
+                kind is None or ((kind == "d") == (cur.kind == DIR) and (kind != "l" or cur.kind == SYMLINK))
+            )
             if ok:
                 proc.out(path + "\n")
             if cur.kind == DIR:

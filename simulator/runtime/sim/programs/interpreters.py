@@ -46,7 +46,7 @@ def evaluate(node: ast.AST, names: dict[str, Any]) -> Any:
         items = [evaluate(e, names) for e in node.elts]
         return items if isinstance(node, ast.List) else tuple(items)
     if isinstance(node, ast.Dict):
-        return {evaluate(k, names): evaluate(v, names) for k, v in zip(node.keys, node.values)
+        return {evaluate(k, names): evaluate(v, names) for k, v in zip(node.keys, node.values, strict=False)
                 if k is not None}  # fmt: skip
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = evaluate(node.left, names), evaluate(node.right, names)
@@ -73,9 +73,12 @@ def evaluate(node: ast.AST, names: dict[str, Any]) -> Any:
         return evaluate(node.value, names)[evaluate(node.slice, names)]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
         return _FUNCS[node.func.id](*[evaluate(a, names) for a in node.args])
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        if node.value.id == "sys" and node.attr == "version":
-            return names.get("__version__", "3.12")
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and (node.value.id, node.attr) == ("sys", "version")
+    ):
+        return names.get("__version__", "3.12")
     raise ScriptError("SyntaxError: csim's python evaluates only simple expressions")
 
 

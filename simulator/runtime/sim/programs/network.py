@@ -187,7 +187,7 @@ def redis_cli(proc: Process) -> Gen:
         return 1
     yield from proc.sleep(proc.kernel.params.network_rtt)
     store: dict[str, str] = peer.listeners[port].owner.__dict__.setdefault("redis_data", {})
-    cmd = [a for a in args]
+    cmd = list(args)
     if not cmd or cmd[0].upper() == "PING":
         proc.out("PONG\n")
     elif cmd[0].upper() == "SET" and len(cmd) >= 3:

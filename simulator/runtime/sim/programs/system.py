@@ -82,8 +82,10 @@ def ps(proc: Process) -> Gen:
     names = user_names(proc)
     opts, _ = split_opts(proc.argv)
     procs = sorted(proc.container.procs.values(), key=lambda p: p.pid)
-    if proc.argv[0].rsplit("/", 1)[-1] == "ps" and ("e" in opts or "f" in opts or "a" in opts) and (
-        proc.fs.exists("/usr/bin/ps") and not proc.fs.exists("/bin/busybox")
+    if (
+        proc.argv[0].rsplit("/", 1)[-1] == "ps"
+        and ("e" in opts or "f" in opts or "a" in opts)
+        and (proc.fs.exists("/usr/bin/ps") and not proc.fs.exists("/bin/busybox"))
     ):
         proc.out("UID          PID    PPID  C STIME TTY          TIME CMD\n")
         for p in procs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from simulator.runtime.sim.process import Process
 from simulator.runtime.sim.programs.base import (
@@ -149,7 +150,6 @@ _FILE_TESTS = set("efdrwxsLhpSbcugk")
 
 
 def _test_expr(args: list[str]) -> bool:
-    # Set by the program wrapper below (file tests need the process).
     if not args:
         return False
     if "-o" in args:
@@ -189,13 +189,13 @@ def _test_expr(args: list[str]) -> bool:
     raise ValueError("syntax error")
 
 
-_FILE_PROBE = None
+_FILE_PROBE: Callable[[str, str], bool] | None = None
 
 
-def set_file_probe(probe: object) -> None:
-    """Install the file-test callback (``-f``, ``-d``...) for the running shell."""
+def set_file_probe(probe: Callable[[str, str], bool]) -> None:
+    """Install the file-test callback (``-f``, ``-d``...) for the next synchronous ``test``."""
     global _FILE_PROBE
-    _FILE_PROBE = probe  # type: ignore[assignment]
+    _FILE_PROBE = probe
 
 
 @pure("basename")
