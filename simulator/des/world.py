@@ -73,9 +73,7 @@ class World:
             seed=seed,
             epoch=epoch,
         )
-        self.runtime = SimRuntime(
-            self.env, self.tracer, self.daemon.images, self.daemon, self.params.kernel
-        )
+        self.runtime = SimRuntime(self.env, self.tracer, self.daemon.images, self.daemon, self.params.kernel)
         self.daemon.attach_runtime(self.runtime)
         self.daemon.registry = SimHubRegistry(self.env, self.tracer, default_hub(), self.params.hub)
         self.router = Router(self.daemon, self.params.api)
@@ -125,9 +123,14 @@ class World:
                 resp.body = items
         return resp
 
-    def drain(
-        self, stream: Stream, on_item: Callable[[Any], None] | None = None, horizon: float = 3600.0
-    ) -> list[Any]:
+    def request_stream(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None) -> Stream:
+        """Send a streaming request and return its stream without draining it (e.g. ``/wait``)."""
+        resp = self.request(ApiRequest.build(method, path, query, body))
+        if resp.stream is None:
+            raise RuntimeError(f"{method} {path} answered {resp.status} without a stream: {resp.body}")
+        return resp.stream
+
+    def drain(self, stream: Stream, on_item: Callable[[Any], None] | None = None, horizon: float = 3600.0) -> list[Any]:
         """Run the world until ``stream`` closes; return (and pass on) its items."""
         items: list[Any] = []
         closed = self.env.event()
