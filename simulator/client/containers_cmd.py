@@ -145,6 +145,10 @@ def _write_entry(s: Session, entry: Any) -> None:
 
 def cmd_run(s: Session, a: argparse.Namespace) -> int:
     try:
+        normalize(a.image)
+    except DockerError as err:
+        raise CliError(f"csim: {err.message}.\nSee 'csim run --help'.", 125) from None
+    try:
         cid = create_container(s, a)
     except DockerError as err:
         raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
@@ -290,16 +294,50 @@ def cmd_ps(s: Session, a: argparse.Namespace) -> int:
     return 0
 
 
-def render_format(s: Session, fmt: str, items: list[Any]) -> int:
+HEADERS = {
+    "ID": "CONTAINER ID",
+    "Image": "IMAGE",
+    "Command": "COMMAND",
+    "CreatedAt": "CREATED AT",
+    "RunningFor": "CREATED",
+    "Status": "STATUS",
+    "State": "STATE",
+    "Ports": "PORTS",
+    "Names": "NAMES",
+    "Labels": "LABELS",
+    "Networks": "NETWORKS",
+    "Mounts": "MOUNTS",
+    "Size": "SIZE",
+    "Repository": "REPOSITORY",
+    "Tag": "TAG",
+    "Digest": "DIGEST",
+    "CreatedSince": "CREATED",
+}
+
+
+def render_format(s: Session, fmt: str, items: list[Any], id_header: str = "CONTAINER ID") -> int:
+    """``--format``: a Go template per row, with docker's headers for ``table`` formats."""
     try:
         tpl = compile_template(fmt)
-        if tpl.is_table:
-            s.out.write(tpl.header({f: f.upper() for f in tpl.header_fields}) + "\n")
-        for item in items:
-            s.out.write(tpl.execute(item) + "\n")
     except TemplateError as err:
-        raise CliError(f"template parsing error: {err}", 1) from None
+        raise CliError(f"failed to parse template: {err}", 1) from None
+    try:
+        lines = [tpl.execute(item) for item in items]
+        if tpl.is_table:
+            names = {**HEADERS, "ID": id_header}
+            header = tpl.header({f: names.get(f, f.upper()) for f in tpl.header_fields})
+            rows = [line.split("\t") for line in lines]
+            width = max([len(r) for r in rows] + [len(header.split("\t"))])
+            s.out.write(table(_pad(header.split("\t"), width), [_pad(r, width) for r in rows]))
+        else:
+            s.out.write("".join(line + "\n" for line in lines))
+    except TemplateError as err:
+        raise CliError(f"failed to execute template: {err}", 1) from None
     return 0
+
+
+def _pad(row: list[str], width: int) -> list[str]:
+    return row + [""] * (width - len(row))
 
 
 def cmd_logs(s: Session, a: argparse.Namespace) -> int:

@@ -236,7 +236,12 @@ def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, 
 
     parser = build_parser()
     try:
-        a = parser.parse_args(argv)
+        a, extra = parser.parse_known_args(argv)
+        if extra:
+            flag = next((x for x in extra if x.startswith("-")), extra[0])
+            what = "flag" if flag.startswith("-") else "argument"
+            cmd = " ".join(x for x in (a.cmd, *_subcommand(a)) if x)
+            raise CliError(f"unknown {what}: {flag}\nSee 'csim {cmd} --help'.", 125)
     except CliError as e:
         err.write(e.message + "\n")
         return e.code
@@ -260,6 +265,10 @@ def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, 
 
         err.write(render_span_tree(s.transport.spans(s.ctx.trace_id), as_text=True) + "\n")
     return code
+
+
+def _subcommand(a: argparse.Namespace) -> list[str]:
+    return [str(getattr(a, k)) for k in ("net_cmd", "vol_cmd", "sys_cmd", "trace_cmd") if getattr(a, k, None)]
 
 
 def run_embedded(world: Any, argv: list[str]) -> Any:

@@ -59,7 +59,7 @@ def cmd_images(s: Session, a: argparse.Namespace) -> int:
         s.out.write("".join(i + "\n" for i in seen))
         return 0
     if a.format:
-        return render_format(s, a.format, rows)
+        return render_format(s, a.format, rows, id_header="IMAGE ID")
     s.out.write(
         table(
             ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
