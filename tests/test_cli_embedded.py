@@ -1,0 +1,124 @@
+"""The csim command line on the embedded world: Docker's output shapes, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from simulator.des.world import World
+
+
+def test_run_prints_output_after_pulling(world: World) -> None:
+    r = world.run_cli(["run", "busybox", "echo", "hello"])
+    assert (r.exit_code, r.stdout) == (0, "hello\n")
+    assert "Unable to find image 'busybox:latest' locally" in r.stderr
+    assert "Status: Downloaded newer image for busybox:latest" in r.stderr
+
+
+def test_run_exit_code_and_streams(world: World) -> None:
+    r = world.run_cli(["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 4"])
+    assert (r.exit_code, r.stdout) == (4, "out\n")
+    assert r.stderr.endswith("err\n")
+    assert world.run_cli(["ps", "-aq"]).stdout == ""  # --rm removed it
+
+
+def test_detached_nginx_is_up_and_listed(world: World) -> None:
+    r = world.run_cli(["run", "-d", "--name", "web", "nginx"])
+    assert r.exit_code == 0 and len(r.stdout.strip()) == 64
+    ps = world.run_cli(["ps"]).stdout.splitlines()
+    assert ps[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    assert "web" in ps[1] and " Up " in ps[1] and "80/tcp" in ps[1]
+    status = world.run_cli(["inspect", "-f", "{{.State.Status}}", "web"])
+    assert status.stdout == "running\n"
+
+
+def test_shared_base_layers_already_exist(world: World) -> None:
+    world.run_cli(["pull", "nginx"])
+    r = world.run_cli(["pull", "python:3.12-slim"])
+    assert r.exit_code == 0
+    assert ": Already exists" in r.stdout
+    assert r.stdout.rstrip().endswith("docker.io/library/python:3.12-slim")
+    again = world.run_cli(["pull", "python:3.12-slim"])
+    assert "Status: Image is up to date for python:3.12-slim" in again.stdout
+
+
+def test_errors_are_docker_worded(world: World) -> None:
+    r = world.run_cli(["run", "--foo", "busybox"])
+    assert (r.exit_code, r.stderr) == (125, "unknown flag: --foo\nSee 'csim run --help'.\n")
+    r = world.run_cli(["run", "Busybox"])
+    assert r.exit_code == 125
+    assert "invalid reference format: repository name (library/Busybox) must be lowercase" in r.stderr
+    r = world.run_cli(["stop", "nosuch"])
+    assert (r.exit_code, r.stderr) == (1, "Error response from daemon: No such container: nosuch\n")
+    r = world.run_cli(["inspect", "nosuch"])
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "[]\n", "Error: No such object: nosuch\n")
+    r = world.run_cli(["ps", "--format", "{{.ID"])
+    assert r.exit_code == 1 and "unclosed action" in r.stderr
+    r = world.run_cli(["run", "busybox", "nosuchcmd"])
+    assert r.exit_code == 127
+    assert 'exec: "nosuchcmd": executable file not found in $PATH' in r.stderr
+    r = world.run_cli(["pull", "nosuchimage"])
+    assert r.exit_code == 1
+    assert "pull access denied for nosuchimage, repository does not exist" in r.stderr
+
+
+def test_lifecycle_commands_print_names(world: World) -> None:
+    world.run_cli(["run", "-d", "--name", "app", "busybox", "sleep", "300"])
+    for cmd in (["pause", "app"], ["unpause", "app"], ["restart", "-t", "1", "app"], ["stop", "-t", "1", "app"]):
+        r = world.run_cli(cmd)
+        assert (r.exit_code, r.stdout) == (0, "app\n"), cmd
+    assert world.run_cli(["stop", "app"]).exit_code == 0  # 304 is success
+    r = world.run_cli(["ps", "-a", "--filter", "status=exited", "--format", "{{.Names}} {{.Status}}"])
+    assert r.stdout.startswith("app Exited (137)")
+    assert world.run_cli(["rm", "app"]).stdout == "app\n"
+
+
+def test_exec_logs_and_diff(world: World) -> None:
+    world.run_cli(["run", "-d", "--name", "box", "busybox", "sh", "-c", "echo started; sleep 300"])
+    r = world.run_cli(["exec", "box", "sh", "-c", "echo in; touch /tmp/new; exit 2"])
+    assert (r.exit_code, r.stdout) == (2, "in\n")
+    assert world.run_cli(["logs", "box"]).stdout == "started\n"
+    assert world.run_cli(["diff", "box"]).stdout == "C /tmp\nA /tmp/new\n"
+    stamped = world.run_cli(["logs", "-t", "box"]).stdout
+    assert stamped.endswith(" started\n") and stamped[:4].isdigit()
+
+
+def test_networks_and_volumes(world: World) -> None:
+    assert world.run_cli(["network", "create", "app"]).exit_code == 0
+    ls = world.run_cli(["network", "ls"]).stdout
+    assert {"bridge", "host", "none", "app"} <= {line.split()[1] for line in ls.splitlines()[1:]}
+    r = world.run_cli(["network", "rm", "bridge"])
+    assert "bridge is a pre-defined network and cannot be removed" in r.stderr
+    assert world.run_cli(["volume", "create", "data"]).stdout == "data\n"
+    info = json.loads(world.run_cli(["volume", "inspect", "data"]).stdout)
+    assert info[0]["Mountpoint"] == "/var/lib/docker/volumes/data/_data"
+    r = world.run_cli(["volume", "rm", "nosuch"])
+    assert "get nosuch: no such volume" in r.stderr
+
+
+def test_trace_flag_prints_the_span_tree(world: World) -> None:
+    world.run_cli(["pull", "busybox"])
+    r = world.run_cli(["--trace", "run", "--rm", "busybox", "true"])
+    assert r.exit_code == 0
+    for label in ("POST /containers/create", "ContainerStart", "runc create", "pivot_root"):
+        assert label in r.stderr
+
+
+def test_state_persists_between_processes(tmp_path: Path) -> None:
+    env = {**os.environ, "CSIM_STATE": str(tmp_path / "state")}
+    cli = [sys.executable, "-m", "simulator"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert run("run", "-d", "--name", "web", "nginx").returncode == 0
+    ps = run("ps")
+    assert "web" in ps.stdout and "Up" in ps.stdout
+    (tmp_path / "state" / "state.json").write_text("{not json", encoding="utf-8")
+    broken = run("ps")
+    assert broken.returncode == 0
+    assert "could not be read" in broken.stderr and "moved to" in broken.stderr
+    assert list((tmp_path / "state").glob("state.json.corrupt-*"))
