@@ -17,7 +17,7 @@ OPS = ("create", "start", "stop", "kill", "pause", "unpause", "restart", "rm", "
 
 # state -> op -> (status, next state); "none" means no container.
 TABLE: dict[str, dict[str, tuple[int, str]]] = {
-    "none": {op: (404, "none") for op in OPS} | {"create": (201, "created")},
+    "none": dict.fromkeys(OPS, (404, "none")) | {"create": (201, "created")},
     "created": {
         "create": (409, "created"), "start": (204, "running"), "stop": (304, "created"),
         "kill": (409, "created"), "pause": (409, "created"), "unpause": (500, "created"),
