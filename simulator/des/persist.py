@@ -8,6 +8,7 @@ moved aside with a message, never silently dropped.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -93,9 +94,8 @@ def restore(world: World, data: dict[str, Any]) -> None:
     for ev in data.get("events", []):
         world.events.log(ev["type"], ev["action"], ev["actor"], ev["attrs"], time_ns=ev["time_ns"])
     snapshots = data.get("runtime", {})
-    restore_fs = getattr(world.runtime, "restore_snapshot", None)
-    if callable(restore_fs):
-        restore_fs(snapshots)
+    world.runtime.volumes.restore({k: base64.b64decode(v) for k, v in snapshots.get("volumes", {}).items()})
+    uppers = snapshots.get("uppers", {})
     running = []
     for raw in data["containers"]:
         c = Container.from_dict(raw)
@@ -103,6 +103,8 @@ def restore(world: World, data: dict[str, Any]) -> None:
         if c.runtime_created:
             proc = world.env.process(world.runtime.create(d._spec(c), _ctx(world)))
             world.run_until(proc)
+            if c.id in uppers:
+                world.runtime.restore_container(c.id, base64.b64decode(uppers[c.id]))
         if c.state.running and not c.state.restarting:
             running.append(c)
     for c in running:
@@ -140,7 +142,15 @@ def _resume(world: World, c: Container) -> Any:
 
 def save_world(world: World, directory: Path) -> None:
     d = world.daemon
-    snapshot = getattr(world.runtime, "snapshot", None)
+    runtime = world.runtime
+    snapshot = {
+        "volumes": {k: base64.b64encode(v).decode() for k, v in runtime.volumes.snapshot().items()},
+        "uppers": {
+            c.id: base64.b64encode(runtime.snapshot_container(c.id)).decode()
+            for c in d.containers.all()
+            if c.runtime_created
+        },
+    }
     data = {
         "format": FORMAT,
         "now": float(world.env.now),
@@ -163,7 +173,7 @@ def save_world(world: World, directory: Path) -> None:
             }
             for e in world.events.events()
         ],
-        "runtime": snapshot() if callable(snapshot) else {},
+        "runtime": snapshot,
     }
     directory.mkdir(parents=True, exist_ok=True)
     _atomic_write(directory / STATE_FILE, json.dumps(data, separators=(",", ":")))
