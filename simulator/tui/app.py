@@ -51,20 +51,35 @@ STEP_SECONDS = 0.4
 TICK_SECONDS = 1 / 20
 MAX_BACKLOG = 200
 """Steps the animation may trail the newest span by before it skips ahead."""
+TIMELINE_WINDOW = 150
+"""Steps either side of the cursor the timeline bar is given."""
 MAX_DRAIN = 5000
 """Spans taken from the inbox per tick, so a flood cannot stall the UI."""
 
-_ACTION_STATE = {"create": "created", "start": "running", "restart": "running",
-                 "unpause": "running", "pause": "paused", "die": "exited", "destroy": "removed"}
+_ACTION_STATE = {
+    "create": "created",
+    "start": "running",
+    "restart": "running",
+    "unpause": "running",
+    "pause": "paused",
+    "die": "exited",
+    "destroy": "removed",
+}
 
 
 def _bindings(lang: Language) -> list[Binding]:
     """The app's keys with descriptions in ``lang`` (footer, help, palette)."""
 
-    def b(keys: str, action: str, key: str, bid: str, show: bool = True, display: str | None = None,
-          priority: bool = False) -> Binding:
-        return Binding(keys, action, tr(key, lang), show=show, key_display=display, id=bid,
-                       priority=priority)
+    def b(
+        keys: str,
+        action: str,
+        key: str,
+        bid: str,
+        show: bool = True,
+        display: str | None = None,
+        priority: bool = False,
+    ) -> Binding:
+        return Binding(keys, action, tr(key, lang), show=show, key_display=display, id=bid, priority=priority)
 
     return [
         b("f1", "help", "bind.help", "help", display="F1", priority=True),
@@ -79,7 +94,7 @@ def _bindings(lang: Language) -> list[Binding]:
         b("t", "toggle_theme", "bind.theme", "theme"),
         b("v", "toggle_view", "bind.view", "view", show=False),
         b("colon,i", "focus_command", "bind.focus_command", "focus_command", display=":"),
-        b("ctrl+s", "screenshot", "bind.screenshot", "screenshot", show=False),
+        b("ctrl+s", "save_svg", "bind.screenshot", "screenshot", show=False),
         b("q", "quit", "bind.quit", "quit"),
         # Usable while the command bar has the focus.
         b("f2", "toggle_language", "bind.language", "language_f2", show=False, priority=True),
@@ -101,7 +116,7 @@ class CsimApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "csim"
-    BINDINGS = _bindings("en")
+    BINDINGS = _bindings("en")  # type: ignore[assignment]
 
     language: reactive[Language] = reactive("en", init=False)
     playing: reactive[bool] = reactive(True, init=False)
@@ -118,7 +133,7 @@ class CsimApp(App[None]):
         super().__init__()
         self.backend = backend
         self.seed = seed
-        self.animate = animate
+        self.clock_running = animate
         self.timeline = Timeline(WorldSnapshot())
         self.cursor = -1
         self.phase = 1.0
@@ -130,7 +145,7 @@ class CsimApp(App[None]):
         self._command_lock = threading.Lock()
         self._unsubscribe: list[object] = []
         self._state_key: tuple[object, ...] | None = None
-        self._jump_to_new: int | None = None
+        self._view_ready = False
         self.set_reactive(CsimApp.language, language or default_language())
 
     # ------------------------------------------------------------ layout
@@ -151,6 +166,7 @@ class CsimApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._view_ready = True
         self._unsubscribe.append(self.backend.subscribe_spans(self._span_heard))
         self._unsubscribe.append(self.backend.subscribe_events(self._event_heard))
         try:
@@ -158,10 +174,11 @@ class CsimApp(App[None]):
         except (BackendError, OSError) as exc:
             self.notify(tr("notify.snapshot_failed", self.language, error=exc), severity="error")
         self._apply_language()
-        self.query_one(Console).info(tr("console.welcome", self.language,
-                                        mode=tr(f"mode.{self.backend.mode}", self.language)))
+        self.query_one(Console).info(
+            tr("console.welcome", self.language, mode=tr(f"mode.{self.backend.mode}", self.language))
+        )
         self.query_one(CommandBar).focus()
-        if self.animate:
+        if self.clock_running:
             self.set_interval(TICK_SECONDS, self.tick)
         self.refresh_view(force=True)
 
@@ -173,6 +190,7 @@ class CsimApp(App[None]):
     def on_resize(self) -> None:
         compact = self.size.width < 100 or self.size.height < 32
         self.screen.set_class(compact, "-compact")
+        self.query_one(Footer).compact = compact
 
     # ------------------------------------------------------------ inboxes (any thread)
 
@@ -194,8 +212,9 @@ class CsimApp(App[None]):
                 if index <= self.cursor:
                     self.cursor += 1
             if span.parent_id is None and self.backend.mode == "live":
-                self.run_worker(self._live_checkpoint, thread=True, group="snapshot",
-                                exclusive=True, exit_on_error=False)
+                self.run_worker(
+                    self._live_checkpoint, thread=True, group="snapshot", exclusive=True, exit_on_error=False
+                )
             changed = True
         while self._event_inbox:
             time, event = self._event_inbox.popleft()
@@ -275,8 +294,7 @@ class CsimApp(App[None]):
         for other in reversed(concurrent):
             if other.span.trace_id not in seen:
                 seen.add(other.span.trace_id)
-                captions.append((self._colour(other),
-                                 f"{other.span.trace_id}  {other.span.hop}  {other.span.name}"))
+                captions.append((self._colour(other), f"{other.span.trace_id}  {other.span.hop}  {other.span.name}"))
         packet = Packet(moving.from_hop, moving.span.hop, self.phase, label, colour)
         return FlowScene(lit=lit, packets=(packet,), captions=tuple(captions))
 
@@ -286,15 +304,14 @@ class CsimApp(App[None]):
             return TimelineView(empty_text=tr("empty.timeline", lang))
         at = self.cursor if self.cursor >= 0 else len(self.timeline) - 1
         first, last = self.timeline.batch_bounds(at)
-        hops = tuple(self.timeline.span(i).hop for i in range(first, last + 1))
+        shown_first = max(first, at - TIMELINE_WINDOW)  # the bar windows around the cursor
+        hops = tuple(self.timeline.span(i).hop for i in range(shown_first, min(last, at + TIMELINE_WINDOW) + 1))
         caption = ""
         if self.cursor >= 0:
             span = self.timeline.span(self.cursor)
-            caption = (f"[{span.hop}] {self._label(span)}  "
-                       f"{span.duration * 1000:.3f} ms  · {span.trace_id}")
-        status = tr("label.step", lang, n=self.cursor - first + 1 if self.cursor >= 0 else 0,
-                    total=last - first + 1)
-        return TimelineView(hops, first, self.cursor, len(self.timeline), caption, status)
+            caption = f"[{span.hop}] {self._label(span)}  {span.duration * 1000:.3f} ms  · {span.trace_id}"
+        status = tr("label.step", lang, n=self.cursor - first + 1 if self.cursor >= 0 else 0, total=last - first + 1)
+        return TimelineView(hops, shown_first, self.cursor, len(self.timeline), caption, status)
 
     def title_text(self) -> Text:
         lang = self.language
@@ -330,14 +347,23 @@ class CsimApp(App[None]):
 
     def refresh_view(self, force: bool = False) -> None:
         """Redraw the panels for the cursor (state panels only when the state changed)."""
-        if not self.is_mounted:
+        if not self._view_ready:
             return
         lang = self.language
         self.query_one("#title", Static).update(self.title_text())
         self.query_one(FlowView).show(self.scene())
         self.query_one(TimelineBar).show(self.timeline_view())
-        key = (self.cursor, len(self.timeline), id(self.timeline.latest), self.timeline.event_seq,
-               lang, self.selected)
+        at = self.timeline.span(self.cursor) if self.cursor >= 0 else None
+        batch = self.timeline.batch(self.cursor) if self.cursor >= 0 else None
+        # The state panels depend on the step, not on how many spans came after it.
+        key = (
+            at,
+            id(batch.after) if batch else None,
+            id(self.timeline.latest),
+            self.timeline.event_seq,
+            lang,
+            self.selected,
+        )
         if key == self._state_key and not force:
             return
         self._state_key = key
@@ -349,8 +375,7 @@ class CsimApp(App[None]):
         name = self._selected_container(state)
         container = state.container(name) if name else None
         last = self._last_transition(name, events) if name else None
-        self.query_one(LifecycleDiagram).show(name, container.state if container else None,
-                                              last, lang)
+        self.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
 
     def _apply_language(self) -> None:
         lang = self.language
@@ -394,15 +419,13 @@ class CsimApp(App[None]):
             return
         if not argv:
             return
-        self.run_worker(lambda: self._execute(argv), thread=True, group="commands",
-                        exit_on_error=False)
+        self.run_worker(lambda: self._execute(argv), thread=True, group="commands", exit_on_error=False)
 
     def _read_snapshot(self) -> WorldSnapshot | None:
         try:
             return take_snapshot(self.backend, self._events_heard)
         except (BackendError, OSError) as exc:
-            self.call_from_thread(self.notify, tr("notify.snapshot_failed", self.language,
-                                                  error=exc), severity="error")
+            self.call_from_thread(self.notify, tr("notify.snapshot_failed", self.language, error=exc), severity="error")
             return None
 
     def _execute(self, argv: list[str]) -> None:
@@ -412,14 +435,11 @@ class CsimApp(App[None]):
             try:
                 result = self.backend.run_cli(argv)
             except Exception as exc:  # a backend bug must reach the console, not kill the UI
-                result = CommandResult(1, "", tr("console.backend_error", self.language,
-                                                 error=repr(exc)) + "\n")
+                result = CommandResult(1, "", tr("console.backend_error", self.language, error=repr(exc)) + "\n")
             snapshot = self._read_snapshot()
             self.call_from_thread(self._command_finished, result, snapshot, first_new)
 
-    def _command_finished(
-        self, result: CommandResult, snapshot: WorldSnapshot | None, first_new: int
-    ) -> None:
+    def _command_finished(self, result: CommandResult, snapshot: WorldSnapshot | None, first_new: int) -> None:
         self.query_one(Console).output(result.stdout, result.stderr)
         before = len(self.timeline)
         self.drain()
@@ -484,13 +504,19 @@ class CsimApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        keys = [(b.key_display or b.key, b.description) for b in _bindings(self.language)
-                if b.show or b.id in ("request_start", "request_end", "view", "screenshot")]
-        keys += [("Esc", tr("bind.close", self.language)), ("Tab", tr("bind.complete", self.language)),
-                 ("ctrl+p", "command palette")]
+        keys = [
+            (b.key_display or b.key, b.description)
+            for b in _bindings(self.language)
+            if b.show or b.id in ("request_start", "request_end", "view", "screenshot")
+        ]
+        keys += [
+            ("Esc", tr("bind.close", self.language)),
+            ("Tab", tr("bind.complete", self.language)),
+            ("ctrl+p", "command palette"),
+        ]
         self.push_screen(HelpScreen(self.language, keys))
 
-    def action_screenshot(self) -> None:
+    def action_save_svg(self) -> None:
         path = self.save_screenshot()
         self.notify(tr("notify.screenshot", self.language, path=path), timeout=3)
 
@@ -502,21 +528,15 @@ class CsimApp(App[None]):
         self.playing = False
         self.seek(message.index)
 
-
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         lang = self.language
         yield SystemCommand(tr("palette.play", lang), tr("bind.play", lang), self.action_toggle_play)
-        yield SystemCommand(tr("palette.start", lang), tr("bind.request_start", lang),
-                            self.action_request_start)
-        yield SystemCommand(tr("palette.end", lang), tr("bind.request_end", lang),
-                            self.action_request_end)
-        yield SystemCommand(tr("palette.language", lang), tr("bind.language", lang),
-                            self.action_toggle_language)
-        yield SystemCommand(tr("palette.theme", lang), tr("bind.theme", lang),
-                            self.action_toggle_theme)
+        yield SystemCommand(tr("palette.start", lang), tr("bind.request_start", lang), self.action_request_start)
+        yield SystemCommand(tr("palette.end", lang), tr("bind.request_end", lang), self.action_request_end)
+        yield SystemCommand(tr("palette.language", lang), tr("bind.language", lang), self.action_toggle_language)
+        yield SystemCommand(tr("palette.theme", lang), tr("bind.theme", lang), self.action_toggle_theme)
         yield SystemCommand(tr("palette.help", lang), tr("bind.help", lang), self.action_help)
-        yield SystemCommand(tr("palette.screenshot", lang), tr("bind.screenshot", lang),
-                            self.action_screenshot)
+        yield SystemCommand(tr("palette.screenshot", lang), tr("bind.screenshot", lang), self.action_save_svg)
         yield from super().get_system_commands(screen)
 
 
@@ -528,12 +548,12 @@ def make_app(
     animate: bool = True,
 ) -> CsimApp:
     """The app on ``backend`` (a fresh simulated world with ``seed`` when None)."""
-    return CsimApp(backend if backend is not None else open_backend(None, seed=seed),
-                   language=language, seed=seed, animate=animate)
+    return CsimApp(
+        backend if backend is not None else open_backend(None, seed=seed), language=language, seed=seed, animate=animate
+    )
 
 
-def run_tui(backend_spec: str | Backend | None = None, *, seed: int = 0,
-            state_dir: Path | None = None) -> None:
+def run_tui(backend_spec: str | Backend | None = None, *, seed: int = 0, state_dir: Path | None = None) -> None:
     """Open the TUI: on the embedded world (``None``) or a daemon (``unix:///path``)."""
     if backend_spec is None and state_dir is not None:
         from simulator.tui.backend import EmbeddedBackend

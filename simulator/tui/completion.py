@@ -17,9 +17,29 @@ from simulator.tui.snapshot import WorldSnapshot
 
 __all__ = ["COMMANDS", "CommandHistory", "complete", "split_command"]
 
-_CONTAINER_FLAGS = ("--name", "-d", "--detach", "-i", "-t", "--rm", "-e", "--env", "-p",
-                    "--publish", "-v", "--volume", "--network", "--restart", "-w", "--entrypoint",
-                    "--label", "--memory", "--cpus", "--hostname", "--user")
+_CONTAINER_FLAGS = (
+    "--name",
+    "-d",
+    "--detach",
+    "-i",
+    "-t",
+    "--rm",
+    "-e",
+    "--env",
+    "-p",
+    "--publish",
+    "-v",
+    "--volume",
+    "--network",
+    "--restart",
+    "-w",
+    "--entrypoint",
+    "--label",
+    "--memory",
+    "--cpus",
+    "--hostname",
+    "--user",
+)
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "run": _CONTAINER_FLAGS,
@@ -65,8 +85,25 @@ SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "system": ("df", "info", "prune", "events"),
 }
 
-_TAKES_CONTAINER = frozenset({"start", "stop", "restart", "kill", "pause", "unpause", "rm",
-                              "logs", "exec", "inspect", "wait", "top", "diff", "port", "rename"})
+_TAKES_CONTAINER = frozenset(
+    {
+        "start",
+        "stop",
+        "restart",
+        "kill",
+        "pause",
+        "unpause",
+        "rm",
+        "logs",
+        "exec",
+        "inspect",
+        "wait",
+        "top",
+        "diff",
+        "port",
+        "rename",
+    }
+)
 _TAKES_IMAGE = frozenset({"run", "create", "pull", "rmi", "tag", "history", "push"})
 _FLAG_VALUE_NAMES = {"--network": "network", "-v": "volume", "--volume": "volume"}
 

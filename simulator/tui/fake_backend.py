@@ -31,11 +31,20 @@ _EPOCH_NS = 1_767_225_600 * 1_000_000_000
 
 # image -> layer (name, size); layer names shared between images share a diff id.
 _CATALOG: dict[str, tuple[tuple[str, int], ...]] = {
-    "nginx:latest": (("debian-bookworm", 29_150_000), ("nginx-bin", 41_000_000),
-                     ("nginx-conf", 4_000), ("entrypoint", 1_200), ("docker-entrypoint.d", 2_400)),
+    "nginx:latest": (
+        ("debian-bookworm", 29_150_000),
+        ("nginx-bin", 41_000_000),
+        ("nginx-conf", 4_000),
+        ("entrypoint", 1_200),
+        ("docker-entrypoint.d", 2_400),
+    ),
     "busybox:latest": (("busybox", 2_160_000),),
-    "python:3.12-slim": (("debian-bookworm", 29_150_000), ("python-runtime", 3_500_000),
-                         ("python-3.12", 44_000_000), ("pip", 12_000_000)),
+    "python:3.12-slim": (
+        ("debian-bookworm", 29_150_000),
+        ("python-runtime", 3_500_000),
+        ("python-3.12", 44_000_000),
+        ("pip", 12_000_000),
+    ),
     "postgres:latest": (("debian-bookworm", 29_150_000), ("postgres-bin", 91_000_000)),
 }
 
@@ -106,17 +115,26 @@ class FakeBackend:
                     return ApiReply(404, {"message": f"No such image: {image_id}"})
                 layers = _CATALOG[ref]
                 if path.endswith("/history"):
-                    return ApiReply(200, [{"Id": "<missing>", "Size": size, "CreatedBy": f"ADD {name}"}
-                                          for name, size in reversed(layers)])
-                return ApiReply(200, {"Id": image_id, "RootFS": {"Type": "layers",
-                                      "Layers": [_digest(name) for name, _ in layers]}})
+                    return ApiReply(
+                        200,
+                        [
+                            {"Id": "<missing>", "Size": size, "CreatedBy": f"ADD {name}"}
+                            for name, size in reversed(layers)
+                        ],
+                    )
+                return ApiReply(
+                    200, {"Id": image_id, "RootFS": {"Type": "layers", "Layers": [_digest(name) for name, _ in layers]}}
+                )
         return ApiReply(404, {"message": "page not found"})
 
     def _container_json(self, c: _Container) -> dict[str, Any]:
-        status = {"running": "Up 1 second", "paused": "Up 1 second (Paused)", "created": "Created",
-                  "exited": f"Exited ({c.exit_code}) 1 second ago"}[c.state]
-        return {"Id": c.id, "Names": ["/" + c.name], "Image": c.image, "State": c.state,
-                "Status": status, "Ports": []}
+        status = {
+            "running": "Up 1 second",
+            "paused": "Up 1 second (Paused)",
+            "created": "Created",
+            "exited": f"Exited ({c.exit_code}) 1 second ago",
+        }[c.state]
+        return {"Id": c.id, "Names": ["/" + c.name], "Image": c.image, "State": c.state, "Status": status, "Ports": []}
 
     def _image_json(self, ref: str) -> dict[str, Any]:
         size = sum(s for _, s in _CATALOG[ref])
@@ -136,8 +154,7 @@ class FakeBackend:
 
     def _call(self, root: SpanContext, method: str, path: str, op: str, status: int) -> SpanContext:
         self._tick(0.002)
-        return self.tracer.start("api", f"{method} {path}", root, method=method, path=path,
-                                 status=status)
+        return self.tracer.start("api", f"{method} {path}", root, method=method, path=path, status=status)
 
     def _end(self, *contexts: SpanContext) -> None:
         for ctx in contexts:
@@ -150,8 +167,7 @@ class FakeBackend:
         command, args = argv[0], argv[1:]
         handler = getattr(self, f"_cmd_{command}", None)
         if handler is None:
-            return CommandResult(1, "", f"docker: '{command}' is not a docker command.\n"
-                                        "See 'docker --help'\n")
+            return CommandResult(1, "", f"docker: '{command}' is not a docker command.\nSee 'docker --help'\n")
         root = self.tracer.start("cli", "docker " + " ".join(argv), None, argv=argv)
         try:
             result: CommandResult = handler(root, args)
@@ -177,14 +193,15 @@ class FakeBackend:
         for i, (name, size) in enumerate(layers, 1):
             if any(name in {n for n, _ in _CATALOG[r]} for r in self.images):
                 continue
-            layer = self.tracer.start("registry", f"Pull layer {i}/{len(layers)}", pull,
-                                      bytes=size, digest=_digest(name))
+            layer = self.tracer.start(
+                "registry", f"Pull layer {i}/{len(layers)}", pull, bytes=size, digest=_digest(name)
+            )
             self._tick(size / 50_000_000)
             self.tracer.end(layer)
         self._end(pull, api)
         self.images[ref] = _digest("image:" + ref)
         self._event("image", "pull", ref, name=ref)
-        out.append(f"{ref.split(':')[1]}: Pulling from library/{ref.split(':')[0]}")
+        out.append(f"{ref.split(':')[1]}: Pulling from library/{ref.split(':', maxsplit=1)[0]}")
         out.append(f"Status: Downloaded newer image for {ref}")
 
     def _create(self, root: SpanContext, args: list[str], err: list[str]) -> _Container | None:
@@ -201,8 +218,10 @@ class FakeBackend:
         if ref not in _CATALOG:
             api = self._call(root, "POST", "/images/create", "", 404)
             self._end(api)
-            err.append(f"Error response from daemon: pull access denied for {rest[0]}, "
-                       "repository does not exist or may require 'docker login'")
+            err.append(
+                f"Error response from daemon: pull access denied for {rest[0]}, "
+                "repository does not exist or may require 'docker login'"
+            )
             return None
         if ref not in self.images:
             err.append(f"Unable to find image '{ref}' locally")
@@ -210,8 +229,7 @@ class FakeBackend:
         if name and self._find(name):
             api = self._call(root, "POST", "/containers/create", "", 409)
             self._end(api)
-            err.append(f'Error response from daemon: Conflict. The container name "/{name}" '
-                       "is already in use")
+            err.append(f'Error response from daemon: Conflict. The container name "/{name}" is already in use')
             return None
         self._counter += 1
         cid = hashlib.sha256(f"container-{self._counter}".encode()).hexdigest()
@@ -234,8 +252,9 @@ class FakeBackend:
         shim = self.tracer.start("shim", "start shim", ctd)
         runc = self.tracer.start("runc", "runc create", shim)
         self._tick(0.003)
-        kernel = self.tracer.start("kernel", "clone(CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWNET|"
-                                             "CLONE_NEWUTS|CLONE_NEWIPC)", runc)
+        kernel = self.tracer.start(
+            "kernel", "clone(CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWNET|CLONE_NEWUTS|CLONE_NEWIPC)", runc
+        )
         self._tick(0.004)
         self._end(kernel, runc, shim)
         c.state = "running"
@@ -257,8 +276,9 @@ class FakeBackend:
             return CommandResult(125, "", "\n".join(err) + "\n")
         return CommandResult(0, c.id + "\n", "".join(line + "\n" for line in err))
 
-    def _simple(self, root: SpanContext, args: list[str], verb: str, op: str,
-                change: Callable[[_Container], str | None]) -> CommandResult:
+    def _simple(
+        self, root: SpanContext, args: list[str], verb: str, op: str, change: Callable[[_Container], str | None]
+    ) -> CommandResult:
         out, err = [], []
         for name in [a for a in args if not a.startswith("-")]:
             c = self._find(name)
@@ -293,18 +313,21 @@ class FakeBackend:
         def stop(c: _Container) -> str | None:
             c.state, c.exit_code = "exited", 0
             return "die"
+
         return self._simple(root, args, "stop", "ContainerStop", stop)
 
     def _cmd_pause(self, root: SpanContext, args: list[str]) -> CommandResult:
         def pause(c: _Container) -> str | None:
             c.state = "paused"
             return "pause"
+
         return self._simple(root, args, "pause", "ContainerPause", pause)
 
     def _cmd_unpause(self, root: SpanContext, args: list[str]) -> CommandResult:
         def unpause(c: _Container) -> str | None:
             c.state = "running"
             return "unpause"
+
         return self._simple(root, args, "unpause", "ContainerUnpause", unpause)
 
     def _cmd_rm(self, root: SpanContext, args: list[str]) -> CommandResult:
@@ -318,9 +341,11 @@ class FakeBackend:
             if c.state in ("running", "paused") and not force:
                 api = self._call(root, "DELETE", f"/containers/{c.id[:12]}", "", 409)
                 self._end(api)
-                err.append(f"Error response from daemon: cannot remove container \"/{c.name}\": "
-                           "container is running: stop the container before removing or force "
-                           "remove\n")
+                err.append(
+                    f'Error response from daemon: cannot remove container "/{c.name}": '
+                    "container is running: stop the container before removing or force "
+                    "remove\n"
+                )
                 continue
             api = self._call(root, "DELETE", f"/containers/{c.id[:12]}", "", 204)
             op = self.tracer.start("dockerd", "ContainerRemove", api, container=c.name)
@@ -340,9 +365,13 @@ class FakeBackend:
             return CommandResult(1, "", '"docker pull" requires exactly 1 argument.\n')
         ref = _normalise(args[0])
         if ref not in _CATALOG:
-            return CommandResult(1, "", f"Error response from daemon: pull access denied for "
-                                        f"{args[0]}, repository does not exist or may require "
-                                        "'docker login'\n")
+            return CommandResult(
+                1,
+                "",
+                f"Error response from daemon: pull access denied for "
+                f"{args[0]}, repository does not exist or may require "
+                "'docker login'\n",
+            )
         out: list[str] = []
         self._pull(root, ref, out)
         return CommandResult(0, "".join(line + "\n" for line in out) + f"docker.io/library/{ref}\n", "")

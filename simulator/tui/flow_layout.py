@@ -13,6 +13,7 @@ networkx: no Textual here, so it is unit-tested directly.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -195,7 +196,7 @@ class FlowLayout:
             return []
         hops: list[str] = nx.shortest_path(hop_graph(), source, target)
         cells: list[tuple[int, int]] = []
-        for a, b in zip(hops, hops[1:], strict=False):
+        for a, b in itertools.pairwise(hops):
             cells += self.routes.get((a, b), [])
         return cells
 
@@ -213,9 +214,9 @@ class _Canvas:
 
     def write(self, x: int, y: int, text: str, style: Style, only_blank: bool = False) -> None:
         for i, char in enumerate(text):
-            if only_blank and 0 <= x + i < self.width and 0 <= y < self.height:
-                if self.chars[y][x + i] != " ":
-                    return
+            inside = 0 <= x + i < self.width and 0 <= y < self.height
+            if only_blank and inside and self.chars[y][x + i] != " ":
+                return
             self.put(x + i, y, char, style)
 
     def to_text(self) -> Text:

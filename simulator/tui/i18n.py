@@ -38,7 +38,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "col.image": ("IMAGE", "이미지"),
     "col.status": ("STATUS", "상태 정보"),
     # empty states and labels
-    "empty.containers": ("no containers yet: try  run -d --name web nginx", "컨테이너가 없습니다: run -d --name web nginx 를 입력해 보세요"),
+    "empty.containers": (
+        "no containers yet: try  run -d --name web nginx",
+        "컨테이너가 없습니다: run -d --name web nginx 를 입력해 보세요",
+    ),
     "empty.images": ("no images yet: try  pull busybox", "이미지가 없습니다: pull busybox 를 입력해 보세요"),
     "empty.events": ("no events yet", "아직 이벤트가 없습니다"),
     "empty.timeline": ("no requests yet: type a command below", "아직 요청이 없습니다: 아래에 명령을 입력하세요"),
@@ -54,8 +57,14 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "label.volumes": ("volumes", "볼륨"),
     "label.speed": ("speed", "속도"),
     "label.packets": ("in flight", "전송 중"),
-    "input.placeholder": ("type a docker command, e.g.  run -d --name web nginx", "docker 명령을 입력하세요. 예:  run -d --name web nginx"),
-    "console.welcome": ("csim console: commands run against the {mode} world", "csim 콘솔: 명령은 {mode} 세계에서 실행됩니다"),
+    "input.placeholder": (
+        "type a docker command, e.g.  run -d --name web nginx",
+        "docker 명령을 입력하세요. 예:  run -d --name web nginx",
+    ),
+    "console.welcome": (
+        "csim console: commands run against the {mode} world",
+        "csim 콘솔: 명령은 {mode} 세계에서 실행됩니다",
+    ),
     "console.bad_quoting": ("csim: cannot parse command line: {error}", "csim: 명령줄을 해석할 수 없습니다: {error}"),
     "console.backend_error": ("csim: the backend failed: {error}", "csim: 백엔드 오류: {error}"),
     "notify.error": ("command failed (exit {code})", "명령 실패 (종료 코드 {code})"),

@@ -162,9 +162,7 @@ def take_snapshot(backend: Backend, event_seq: int = 0) -> WorldSnapshot:
         inspect = backend.api("GET", f"/images/{image_id}/json").body
         history = backend.api("GET", f"/images/{image_id}/history").body
         tags = tuple(t for t in raw.get("RepoTags") or () if t != "<none>:<none>")
-        images.append(
-            ImageView(image_id, tags, int(raw.get("Size") or 0), _layers(inspect, history))
-        )
+        images.append(ImageView(image_id, tags, int(raw.get("Size") or 0), _layers(inspect, history)))
     networks = backend.api("GET", "/networks").body or []
     volumes_body = backend.api("GET", "/volumes").body or {}
     volumes = volumes_body.get("Volumes") or [] if isinstance(volumes_body, Mapping) else []

@@ -25,6 +25,8 @@ __all__ = ["Batch", "FrameSpan", "Timeline"]
 
 DEFAULT_MAX_STEPS = 4000
 MAX_EVENTS = 2000
+CONCURRENCY_WINDOW = 64
+"""How many neighbouring steps ``frame`` looks at for spans open at the same time."""
 
 
 def _order(span: Span) -> tuple[float, int]:
@@ -91,9 +93,7 @@ class Timeline:
         self._colours.setdefault(span.trace_id, len(self._colours))
         self._by_id[(span.trace_id, span.span_id)] = span
         key = _order(span)
-        index = bisect.bisect_right(
-            self._steps, key, lo=self._open_offset, key=lambda item: item[0]
-        )
+        index = bisect.bisect_right(self._steps, key, lo=self._open_offset, key=lambda item: item[0])
         self._steps.insert(index, (key, span, batch))
         batch.size += 1
         dropped = self._trim()
@@ -201,11 +201,7 @@ class Timeline:
         span, batch = self.span(index), self.batch(index)
         is_last = state is batch.after
         limit = state.event_seq if is_last else batch.before.event_seq
-        return [
-            ev
-            for seq, t, ev in self._events
-            if seq < limit or (not is_last and seq >= limit and t <= span.start)
-        ]
+        return [ev for seq, t, ev in self._events if seq < limit or (not is_last and seq >= limit and t <= span.start)]
 
     def frame(self, index: int) -> tuple[FrameSpan | None, list[FrameSpan]]:
         """The span travelling at step ``index`` and the other spans open then.
@@ -221,8 +217,9 @@ class Timeline:
         span = self.span(index)
         moving = self._frame_span(span)
         lo, hi = self.batch_bounds(index)
+        lo = max(lo, index - CONCURRENCY_WINDOW)  # bounded work per frame under a flood
         concurrent = []
-        for i in range(lo, hi + 1):
+        for i in range(lo, min(hi, index + CONCURRENCY_WINDOW) + 1):
             other = self._steps[i][1]
             if other is span or other.start > span.start:
                 continue

@@ -113,6 +113,6 @@ class CommandBar(Input):
         if len(options) == 1:
             self.value = options[0] + " "
         elif options:
-            common = os.path.commonprefix(options)
+            common = os.path.commonprefix(options)  # noqa: RUF071 - character prefix wanted
             self.value = common if len(common) > len(self.value) else options[0]
         self.cursor_position = len(self.value)

@@ -70,8 +70,7 @@ class ContainersPanel(DataTable[Text]):
         lang = self._language
         self.add_columns(" ", *(tr(f"col.{c}", lang) for c in ("name", "state", "image", "status")))
         if not containers:
-            self.add_row(Text(""), Text(tr("empty.containers", lang), style="italic"),
-                         Text(""), Text(""), Text(""))
+            self.add_row(Text(""), Text(tr("empty.containers", lang), style="italic"), Text(""), Text(""), Text(""))
             return
         for c in containers:
             badge, colour = STATE_BADGES.get(c.state, ("?", "white"))

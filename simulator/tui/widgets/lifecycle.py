@@ -29,9 +29,7 @@ LIFECYCLE_ART: tuple[str, ...] = (
 _WORDS = ("created", "running", "paused", "restarting", "removing", "exited", "dead", "removed")
 
 
-def render_lifecycle(
-    name: str | None, state: str | None, last: tuple[str, str] | None, lang: Language
-) -> Text:
+def render_lifecycle(name: str | None, state: str | None, last: tuple[str, str] | None, lang: Language) -> Text:
     """The diagram with ``state`` lit; ``state`` None means the container is gone."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if name is None:
@@ -57,8 +55,7 @@ def render_lifecycle(
     text.append(f"{name}: ", style="bold")
     text.append(f"{current} ({gloss})")
     if last is not None:
-        text.append("\n" + tr("label.last_transition", lang, before=last[0], after=last[1]),
-                    style="dim")
+        text.append("\n" + tr("label.last_transition", lang, before=last[0], after=last[1]), style="dim")
     return text
 
 
@@ -74,9 +71,7 @@ class LifecycleDiagram(Static):
     }
     """
 
-    def show(
-        self, name: str | None, state: str | None, last: tuple[str, str] | None, lang: Language
-    ) -> None:
+    def show(self, name: str | None, state: str | None, last: tuple[str, str] | None, lang: Language) -> None:
         title = tr("panel.lifecycle", lang)
         self.border_title = f"{title}: {name}" if name else title
         self.update(render_lifecycle(name, state, last, lang))

@@ -39,8 +39,7 @@ def render_images(snapshot: WorldSnapshot, lang: Language) -> Text:
         if n:
             text.append("\n")
         text.append(image.label, style="bold")
-        text.append(f"  {tr('label.layers', lang, n=len(image.layers))}  {_size(image.size)}",
-                    style="dim")
+        text.append(f"  {tr('label.layers', lang, n=len(image.layers))}  {_size(image.size)}", style="dim")
         for i, layer in enumerate(image.layers):
             branch = "└" if i == len(image.layers) - 1 else "├"
             text.append(f"\n {branch} ")

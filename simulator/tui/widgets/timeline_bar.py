@@ -116,5 +116,5 @@ class TimelineBar(Widget):
         if event.y == 0 and self._view.hops:
             offset = event.x - self.styles.padding.left
             local = self._window_start + offset
-            if 0 <= offset and local < len(self._view.hops):
+            if offset >= 0 and local < len(self._view.hops):
                 self.post_message(self.StepClicked(self._view.first + local))
