@@ -1,0 +1,96 @@
+"""How fast the simulated world runs container lifecycles, against a bare SimPy loop.
+
+Runs N full lifecycles (create, start, stop, rm through every hop, after one
+pull) and, in the same run, a bare SimPy loop scheduling the same number of
+timeouts. Prints lifecycles per second, the ratio bare-loop-time /
+csim-time (target >= 0.25), and the peak RSS of a child process for two sizes
+(memory should grow about linearly with N).
+
+Usage: python bench/des_throughput.py [N]
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def run_lifecycles(n: int) -> dict[str, float]:
+    import simpy
+
+    from simulator.api.messages import ApiRequest
+    from simulator.des.world import World
+
+    world = World(seed=1)
+    world.api("POST", "/images/create", {"fromImage": "docker.io/library/busybox", "tag": "latest"})
+    steps_before = _count_steps(world)
+    start = time.perf_counter()
+    for i in range(n):
+        created = world.request(
+            ApiRequest.build(
+                "POST", "/containers/create", {"name": f"c{i}"}, {"Image": "busybox", "Cmd": ["sleep", "300"]}
+            )
+        )
+        cid = created.body["Id"]
+        world.request(ApiRequest.build("POST", f"/containers/{cid}/start"))
+        world.request(ApiRequest.build("POST", f"/containers/{cid}/stop", {"t": 1}))
+        world.request(ApiRequest.build("DELETE", f"/containers/{cid}"))
+    elapsed = time.perf_counter() - start
+    steps = _count_steps(world) - steps_before
+
+    env = simpy.Environment()
+
+    def loop(count: int):  # type: ignore[no-untyped-def]
+        for _ in range(count):
+            yield env.timeout(0.001)
+
+    env.process(loop(steps))
+    t0 = time.perf_counter()
+    env.run()
+    bare = time.perf_counter() - t0
+    return {"n": n, "seconds": elapsed, "events": steps, "bare_seconds": bare}
+
+
+def _count_steps(world: object) -> int:
+    """How many events the world's environment has scheduled so far (SimPy's event id counter)."""
+    env = world.env  # type: ignore[attr-defined]
+    counter = env._eid
+    value = next(counter)  # peeking consumes one id; ids only need to stay unique
+    return int(value)
+
+
+def child(n: int) -> None:
+    result = run_lifecycles(n)
+    result["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(result))
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]))
+        return
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    runs = []
+    for size in (n // 2, n):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(size)], capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for r in runs:
+        rate = r["n"] / r["seconds"]
+        ratio = r["bare_seconds"] / r["seconds"]
+        print(
+            f"N={r['n']:>6}  {rate:8.0f} lifecycles/s  ({r['events']} SimPy events)  "
+            f"bare-loop/csim time ratio {ratio:.3f}  peak RSS {r['max_rss_kb'] / 1024:.1f} MiB"
+        )
+    small, big = runs
+    growth = (big["max_rss_kb"] - small["max_rss_kb"]) / max(big["n"] - small["n"], 1)
+    print(f"memory growth: {growth:.2f} KiB per lifecycle")
+    print("targets: >= 1000 lifecycles/s, ratio >= 0.25")
+
+
+if __name__ == "__main__":
+    main()
