@@ -111,6 +111,12 @@ def version(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiRespon
     )
 
 
+def _rfc3339nano(ts: float) -> str:
+    from simulator.model.timefmt import format_timestamp_rfc3339nano
+
+    return format_timestamp_rfc3339nano(ts)
+
+
 @instant
 def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
     containers = list(d.containers)
@@ -139,7 +145,7 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
             "Debug": False,
             "NFd": 0,
             "NGoroutines": 0,
-            "SystemTime": d.wall(),
+            "SystemTime": _rfc3339nano(d.wall()),  # a string: the docker CLI refuses a number
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": "1",
