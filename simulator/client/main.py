@@ -279,6 +279,32 @@ def run_embedded(world: Any, argv: list[str]) -> Any:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def open_tui(argv: list[str], directory: Any) -> int:
+    """``csim`` / ``csim tui [--host unix:///...] [--seed N]``: the Textual app."""
+    parser = DockerArgParser(prog="csim tui", command="tui")
+    parser.add_argument("--host", "-H", default=os.environ.get("CSIM_HOST", ""))
+    parser.add_argument("--seed", type=int, default=0)
+    try:
+        a = parser.parse_args(argv)
+    except CliError as e:
+        sys.stderr.write(e.message + "\n")
+        return e.code
+    from simulator.tui.app import run_tui
+
+    if a.host:
+        run_tui(a.host, seed=a.seed)
+        return 0
+    from simulator.des.persist import load_world, save_world
+    from simulator.tui.backend import EmbeddedBackend
+
+    world = load_world(directory, seed=a.seed, messages=sys.stderr)
+    try:
+        run_tui(EmbeddedBackend(world), seed=a.seed)
+    finally:
+        save_world(world, directory)
+    return 0
+
+
 def state_dir(explicit: str | None = None) -> str:
     if explicit:
         return explicit
@@ -290,12 +316,10 @@ def state_dir(explicit: str | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] == "tui":
-        from simulator.tui.app import run_tui  # type: ignore[import-not-found,unused-ignore]
-
-        run_tui(None)
-        return 0
     from pathlib import Path
+
+    if not argv or argv[0] == "tui":
+        return open_tui(argv[1:], Path(state_dir(None)))
 
     explicit = None
     if "--state" in argv:
