@@ -86,6 +86,7 @@ class Shell(Expander):
         self.in_wait = False
         self.exec_target: ast.Node | None = None
         self.iterations = 0
+        self.style = "busybox"
 
     # -- subshells --------------------------------------------------------
     def clone_for(self, proc: Process) -> Shell:
@@ -491,7 +492,11 @@ class Shell(Expander):
             if exc.errno == "APPLET":
                 self.write_fd(fds, 2, f"{name}: applet not found\n".encode())
                 return 127
-            self.write_fd(fds, 2, f"{self.name}: {name}: not found\n".encode())
+            if self.style == "bash":
+                message = f"{self.name}: line 1: {name}: command not found\n"
+            else:
+                message = f"{self.name}: {name}: not found\n"
+            self.write_fd(fds, 2, message.encode())
             return 127
 
     def run_external(self, argv: list[str], assigns: list[tuple[str, str]], fds: dict[int, Any], in_place: bool) -> Gen:
@@ -586,6 +591,7 @@ def sh_main(proc: Process, script: str | None = None) -> Gen:
         break
     if command is not None:
         shell = Shell(proc, rest[0] if rest else name, rest[1:])
+        shell.style = style
         shell.errexit = errexit
         return (yield from shell.run_script(command, exec_last=True))
     if rest:
@@ -596,9 +602,11 @@ def sh_main(proc: Process, script: str | None = None) -> Gen:
             proc.err(f"{name}: can't open '{path}': No such file or directory\n")
             return 127 if style != "busybox" else 2
         shell = Shell(proc, path, rest[1:])
+        shell.style = style
         shell.errexit = errexit
         return (yield from shell.run_script(source))
     shell = Shell(proc, name, [])
+    shell.style = style
     shell.errexit = errexit
     stdin = proc.fds.get(0)
     tty = isinstance(stdin, IoInput) and stdin.tty

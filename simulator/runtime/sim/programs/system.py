@@ -161,7 +161,7 @@ def ident(proc: Process) -> Gen:
     u = f"uid={proc.uid}({users.get(proc.uid, proc.uid)})" if proc.uid in users else f"uid={proc.uid}"
     g = f"gid={proc.gid}({groups.get(proc.gid, proc.gid)})" if proc.gid in groups else f"gid={proc.gid}"
     extra = f" groups={proc.gid}({groups[proc.gid]})" if proc.gid in groups else ""
-    if proc.uid == 0 and 10 in groups:
+    if proc.uid == 0 and groups.get(10) == "wheel":
         extra = f" groups=0(root),10({groups[10]})"
     proc.out(f"{u} {g}{extra}\n")
     return 0
