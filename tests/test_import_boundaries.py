@@ -15,7 +15,7 @@ ROOT = Path(simulator.__file__).parent
 def _modules() -> list[str]:
     names = []
     for info in pkgutil.walk_packages([str(ROOT)], prefix="simulator."):
-        if info.name.startswith("simulator.tui"):
+        if info.name.startswith("simulator.tui") or info.name == "simulator.__main__":
             continue
         names.append(info.name)
     return names

@@ -23,6 +23,12 @@ def build_parser() -> DockerArgParser:
     root = DockerArgParser(prog="csim", command="", description="csim: watch Docker work, hop by hop")
     root.add_argument("--trace", action="store_true", help="print the request's span tree")
     root.add_argument("--state", default=None, help="state directory of the embedded world")
+    root.add_argument(
+        "--backend",
+        choices=["sim", "linux"],
+        default=os.environ.get("CSIM_BACKEND", "sim"),
+        help="sim: the simulated world (default); linux: real containers (root)",
+    )
     sub = root.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=DockerArgParser)
 
     from simulator.client.containers_cmd import add_create_flags
@@ -305,6 +311,18 @@ def open_tui(argv: list[str], directory: Any) -> int:
     return 0
 
 
+def _global_value(argv: list[str], flag: str) -> str | None:
+    """A global flag's value (``--flag X`` or ``--flag=X``) before the command."""
+    for i, arg in enumerate(argv):
+        if not arg.startswith("-"):
+            return None
+        if arg == flag:
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def state_dir(explicit: str | None = None) -> str:
     if explicit:
         return explicit
@@ -315,17 +333,37 @@ def state_dir(explicit: str | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``csim`` entry point: never lets a traceback reach the user."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # a bug in csim: say so briefly, keep the details
+        import tempfile
+        import traceback
+
+        log = os.path.join(tempfile.gettempdir(), "csim-crash.log")
+        with open(log, "a", encoding="utf-8") as fh:
+            traceback.print_exc(file=fh)
+        sys.stderr.write(f"csim: internal error: {err!r} (details in {log})\n")
+        return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from pathlib import Path
 
     if not argv or argv[0] == "tui":
         return open_tui(argv[1:], Path(state_dir(None)))
 
-    explicit = None
-    if "--state" in argv:
-        i = argv.index("--state")
-        explicit = argv[i + 1] if i + 1 < len(argv) else None
+    explicit = _global_value(argv, "--state")
+    backend = _global_value(argv, "--backend") or os.environ.get("CSIM_BACKEND", "sim")
     directory = Path(state_dir(explicit))
+    if backend == "linux":
+        if os.geteuid() != 0:
+            sys.stderr.write("csim: the linux backend needs root (namespaces, mounts, cgroups)\n")
+            return 1
+        directory = directory / "linux"
     if argv[:2] == ["system", "reset"]:
         from simulator.des.persist import reset_state
 
@@ -334,11 +372,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from simulator.des.persist import load_world, save_world
 
-    world = load_world(directory, messages=sys.stderr)
+    world = load_world(directory, messages=sys.stderr, backend=backend)
     try:
+        if backend == "linux":
+            world.ensure_base_images()
         code = execute(world, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty())
     except KeyboardInterrupt:
         code = 130
-    save_world(world, directory)
+    finally:
+        save_world(world, directory)
+        close = getattr(world, "close", None)
+        if callable(close):
+            close()
     sys.stdout.flush()
     return code

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.daemon.execs import ExecMixin
+from simulator.daemon.image_archive import ImageArchiveMixin
 from simulator.daemon.image_ops import ImageOpsMixin
 from simulator.daemon.lifecycle import LifecycleMixin
 from simulator.daemon.networks import NetworkMixin
@@ -20,7 +21,7 @@ from simulator.daemon.volumes import VolumeMixin
 
 
 class Daemon(
-    LifecycleMixin, ExecMixin, NetworkMixin, VolumeMixin, PullMixin, ImageOpsMixin, ViewsMixin
+    LifecycleMixin, ExecMixin, NetworkMixin, VolumeMixin, PullMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin
 ):
     """The container engine: images, containers, networks, volumes, events."""
 

@@ -39,7 +39,16 @@ def _content(directory: Path) -> Any:
     return ContentStore(directory / "content")
 
 
-def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None) -> World:
+def _new_world(directory: Path, seed: int, backend: str, **kwargs: Any) -> World:
+    if backend == "linux":
+        from simulator.des.linux_world import LinuxWorld
+
+        return LinuxWorld(directory, seed=seed)
+    return World(seed=seed, content=_content(directory), **kwargs)
+
+
+def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None, backend: str = "sim") -> World:
+    """The world saved in ``directory`` (or a new one), its clock moved on by the wall time that passed."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / STATE_FILE
     data: dict[str, Any] | None = None
@@ -58,29 +67,35 @@ def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None) 
                 )
             data = None
     if data is None:
-        world = World(seed=seed, epoch=time.time(), content=_content(directory))
-        world.saved_wall = time.time()  # type: ignore[attr-defined]
+        return _new_world(directory, seed, backend, epoch=time.time())
+    if backend == "linux":
+        from simulator.des.linux_world import LinuxWorld
+
+        world = LinuxWorld(directory, seed=seed, epoch=float(data["epoch"]))
+        restore(world, data)
+        _load_trace(world, directory, data)
         return world
-    elapsed = max(0.0, time.time() - float(data["wall"]))
-    now = float(data["now"]) + elapsed
-    world = World(
-        seed=seed,
-        epoch=float(data.get("epoch", DEFAULT_EPOCH)),
-        content=_content(directory),
-        initial_time=float(data["now"]),
+    world = _new_world(
+        directory, seed, backend, epoch=float(data.get("epoch", DEFAULT_EPOCH)), initial_time=float(data["now"])
     )
     restore(world, data)
-    trace_path = directory / TRACE_FILE
-    if trace_path.exists():
-        try:
-            for span in loads_spans(trace_path.read_text(encoding="utf-8")):
-                world.bus(span)
-        except ValueError:
-            pass
-        world.tracer._next_span = max((s.span_id for s in world.bus.spans()), default=0) + 1
-        world.tracer._next_trace = int(data.get("next_trace", 1))
-    world.advance(now - float(world.env.now))
+    _load_trace(world, directory, data)
+    elapsed = max(0.0, time.time() - float(data["wall"]))
+    world.advance(float(data["now"]) + elapsed - float(world.env.now))
     return world
+
+
+def _load_trace(world: World, directory: Path, data: dict[str, Any]) -> None:
+    trace_path = directory / TRACE_FILE
+    if not trace_path.exists():
+        return
+    try:
+        for span in loads_spans(trace_path.read_text(encoding="utf-8")):
+            world.bus(span)
+    except ValueError:
+        pass
+    world.tracer._next_span = max((sp.span_id for sp in world.bus.spans()), default=0) + 1
+    world.tracer._next_trace = int(data.get("next_trace", 1))
 
 
 def restore(world: World, data: dict[str, Any]) -> None:
@@ -93,6 +108,9 @@ def restore(world: World, data: dict[str, Any]) -> None:
     d.volumes = {v["name"]: Volume.from_dict(v) for v in data["volumes"]}
     for ev in data.get("events", []):
         world.events.log(ev["type"], ev["action"], ev["actor"], ev["attrs"], time_ns=ev["time_ns"])
+    if getattr(world, "realtime", False):
+        _restore_linux(world, data)
+        return
     snapshots = data.get("runtime", {})
     world.runtime.volumes.restore({k: base64.b64decode(v) for k, v in snapshots.get("volumes", {}).items()})
     uppers = snapshots.get("uppers", {})
@@ -110,6 +128,60 @@ def restore(world: World, data: dict[str, Any]) -> None:
     for c in running:
         world.env.process(_resume(world, c))
     world.settle()
+
+
+def _restore_linux(world: World, data: dict[str, Any]) -> None:
+    """Live restore: re-attach to the shims of containers that kept running while no daemon was."""
+    from simulator.runtime.protocol import ExitStatus, ProcessIO
+
+    d = world.daemon
+    containers = [Container.from_dict(raw) for raw in data["containers"]]
+    for c in containers:
+        d.containers.add(c)
+        _reload_logs(world, c)
+
+    def io_for(cid: str) -> ProcessIO:
+        c = d.containers.get(cid)
+        io = ProcessIO(world.env, lambda stream, chunk: d.record_output(c, stream, chunk))
+        d._io[cid] = io
+        return io
+
+    running = [c.id for c in containers if c.state.running and not c.state.restarting]
+    found = world.runtime.restore([c.id for c in containers if c.runtime_created], io_for)
+    for c in containers:
+        result = found.get(c.id)
+        if c.id not in running:
+            continue
+        if isinstance(result, ExitStatus) or result is None:
+            status = result or ExitStatus(code=255, error="container process is gone")
+            world.env.process(d._handle_exit(c, status))
+        else:
+            d._handles[c.id] = result
+            world.env.process(d._monitor(c, result.exited))
+    world.runtime.reap_orphans({c.id for c in containers})
+    world.settle()
+
+
+def _reload_logs(world: World, c: Container) -> None:
+    """On the real backend the shim's json-file log is the record: read it back in full."""
+    from simulator.client.units import parse_rfc3339nano
+    from simulator.daemon.containers import LogEntry
+    from simulator.runtime.linux.jsonlog import decode
+
+    path = world.container_log(c.id)  # type: ignore[attr-defined]
+    if not path.exists():
+        return
+    entries = []
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            stream, chunk, stamp = decode(line)
+        except ValueError:
+            continue
+        when = (parse_rfc3339nano(stamp) or world.daemon.epoch) - world.daemon.epoch
+        entries.append(LogEntry(when, "stderr" if stream == 2 else "stdout", chunk))
+    c.logs = entries[-world.daemon.params.log_lines_kept :]
 
 
 def _ctx(world: World) -> Any:
@@ -143,7 +215,7 @@ def _resume(world: World, c: Container) -> Any:
 def save_world(world: World, directory: Path) -> None:
     d = world.daemon
     runtime = world.runtime
-    snapshot = {
+    snapshot = {} if getattr(world, "realtime", False) else {
         "volumes": {k: base64.b64encode(v).decode() for k, v in runtime.volumes.snapshot().items()},
         "uppers": {
             c.id: base64.b64encode(runtime.snapshot_container(c.id)).decode()

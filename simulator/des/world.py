@@ -56,9 +56,8 @@ class World:
         epoch: float = DEFAULT_EPOCH,
         content: Any = None,
         initial_time: float = 0.0,
+        runtime: bool = True,
     ) -> None:
-        from simulator.runtime.sim.runtime import SimRuntime
-
         self.params = params or WorldParams()
         self.env = simpy.Environment(initial_time=initial_time)
         self.bus = TraceBus()
@@ -73,9 +72,13 @@ class World:
             seed=seed,
             epoch=epoch,
         )
-        self.runtime = SimRuntime(self.env, self.tracer, self.daemon.images, self.daemon, self.params.kernel)
-        self.daemon.attach_runtime(self.runtime)
-        self.daemon.registry = SimHubRegistry(self.env, self.tracer, default_hub(), self.params.hub)
+        self.runtime: Any = None
+        if runtime:
+            from simulator.runtime.sim.runtime import SimRuntime
+
+            self.runtime = SimRuntime(self.env, self.tracer, self.daemon.images, self.daemon, self.params.kernel)
+            self.daemon.attach_runtime(self.runtime)
+            self.daemon.registry = SimHubRegistry(self.env, self.tracer, default_hub(), self.params.hub)
         self.router = Router(self.daemon, self.params.api)
         self.state_dir: Path | None = None
 
