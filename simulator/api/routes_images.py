@@ -88,3 +88,43 @@ ROUTES: list[tuple[str, str, Callable[..., Proc]]] = [
     ("POST", r"/images/(?P<name>.+)/tag", tag),
     ("DELETE", r"/images/(?P<name>.+)", remove),
 ]
+
+
+def load(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
+    """``POST /images/load``: a docker-archive or OCI-archive tarball in the body."""
+    from simulator.daemon.archive import load_archive
+
+    try:
+        images = load_archive(req.body)
+    except DockerError:
+        raise
+    except Exception as err:  # a truncated or foreign tarball
+        from simulator.model.errors import InvalidParameter
+
+        raise InvalidParameter(f"failed to load image: {err}") from None
+    lines = yield from d.load_images(ctx, images)
+    stream = Stream()
+    for line in lines:
+        stream.put({"stream": line + "\n"})
+    stream.close()
+    return ApiResponse(200, stream=stream, stream_kind="json")
+
+
+@instant
+def save(d: Daemon, req: ApiRequest, ctx: SpanContext, name: str = "", **_: Any) -> ApiResponse:
+    """``GET /images/get?names=...`` (and ``/images/{name}/get``): a docker-archive tarball."""
+    from simulator.daemon.archive import save_archive_bytes
+
+    names = [name] if name else req.args("names")
+    if not names:
+        from simulator.model.errors import InvalidParameter
+
+        raise InvalidParameter("no images specified")
+    return ApiResponse(200, raw=save_archive_bytes(d.archive_images(names)), content_type="application/x-tar")
+
+
+ROUTES += [
+    ("POST", r"/images/load", load),
+    ("GET", r"/images/get", save),
+    ("GET", r"/images/(?P<name>.+)/get", save),
+]

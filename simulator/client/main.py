@@ -177,12 +177,17 @@ def build_parser() -> DockerArgParser:
     for name, ops in (("container", ("prune",)), ("image", ("prune",))):
         grp = sub.add_parser(name, command=name)
         gs = grp.add_subparsers(dest=f"{name}_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
+        if name == "image":
+            gs.add_parser("bootstrap", command="image bootstrap", help="build busybox:latest from the host")
         for op in ops:
             p = gs.add_parser(op, command=f"{name} {op}")
             p.add_argument("-f", "--force", action="store_true")
             if name == "image":
                 p.add_argument("-a", "--all", action="store_true")
     sub.add_parser("tui", command="tui")
+    from simulator.client.tools_cmd import add_image_tool_parsers
+
+    add_image_tool_parsers(sub)
     return root
 
 
@@ -209,7 +214,15 @@ def dispatch(s: Any, a: argparse.Namespace) -> int:
     if cmd == "container":
         return int(cc.cmd_container_prune(s, a))
     if cmd == "image":
+        from simulator.client.tools_cmd import cmd_image_bootstrap
+
+        if a.image_cmd == "bootstrap":
+            return cmd_image_bootstrap(s, a)
         return int(oc.cmd_image_prune(s, a))
+    if cmd in ("load", "save"):
+        from simulator.client import tools_cmd
+
+        return int(tools_cmd.cmd_load(s, a) if cmd == "load" else tools_cmd.cmd_save(s, a))
     if cmd == "trace":
         return trace_export(s, a)
     return int(table[cmd](s, a))
@@ -355,6 +368,16 @@ def _main(argv: list[str] | None = None) -> int:
 
     if not argv or argv[0] == "tui":
         return open_tui(argv[1:], Path(state_dir(None)))
+    if argv[0] in ("registry", "runtime"):
+        from simulator.client import tools_cmd
+
+        try:
+            if argv[0] == "registry":
+                return tools_cmd.run_registry_command(argv[1:])
+            return tools_cmd.run_runtime_command(argv[1:])
+        except CliError as e:
+            sys.stderr.write(e.message + "\n")
+            return e.code
 
     explicit = _global_value(argv, "--state")
     backend = _global_value(argv, "--backend") or os.environ.get("CSIM_BACKEND", "sim")
