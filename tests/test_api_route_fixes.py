@@ -12,3 +12,13 @@ def test_info_system_time_is_an_rfc3339_string() -> None:
     body = World().api("GET", "/info").body
     assert isinstance(body["SystemTime"], str)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", body["SystemTime"])
+
+
+def test_empty_log_driver_becomes_json_file() -> None:
+    # The docker CLI sends HostConfig.LogConfig {"Type": ""}; docker-py returns no output
+    # from containers.run unless inspect reports json-file.
+    w = World()
+    w.api("POST", "/images/create", {"fromImage": "busybox", "tag": "latest"})
+    body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"LogConfig": {"Type": "", "Config": {}}}}
+    cid = w.api("POST", "/containers/create", body=body).body["Id"]
+    assert w.api("GET", f"/containers/{cid}/json").body["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {}}

@@ -120,7 +120,9 @@ class LifecycleMixin(DaemonCore):
             config["StopTimeout"] = int(body["StopTimeout"])
         host_config.setdefault("NetworkMode", "default")
         host_config["RestartPolicy"] = policy.to_api()
-        host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
+        log_config = host_config.get("LogConfig") or {}
+        if not log_config.get("Type"):  # the docker CLI sends {"Type": ""}: the daemon's default applies
+            host_config["LogConfig"] = {"Type": "json-file", "Config": log_config.get("Config") or {}}
         host_config.setdefault("AutoRemove", False)
         host_config.setdefault("Binds", None)
         container = Container(
