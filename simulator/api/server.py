@@ -119,21 +119,29 @@ class WorldApi:
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
-        status = 0
+        status = [0]
+        ended = "client left"
         try:
-            resp, status = await self._serve(request)
+            resp = await self._serve(request, status)
+            ended = ""
             return resp
         finally:
+            target = request.rel_url.raw_path_qs
             _log.info(
-                "%s %s %s %.1fms %s",
+                "%s %s %s %.1fms %s%s",
                 request.method,
-                request.rel_url.raw_path_qs if len(request.rel_url.raw_path_qs) < 200 else request.path[:200],
-                status or "-",
+                target if len(target) < 200 else target[:200] + "...",
+                status[0] or "-",
                 (time.perf_counter() - started) * 1000,
                 request.headers.get("User-Agent", "-"),
+                f" ({ended})" if ended else "",
             )
 
-    async def _serve(self, request: web.BaseRequest) -> tuple[web.StreamResponse, int]:
+    async def _serve(self, request: web.BaseRequest, status: list[int]) -> web.StreamResponse:
+        resp, status[0] = await self._answer(request, status)
+        return resp
+
+    async def _answer(self, request: web.BaseRequest, status: list[int]) -> tuple[web.StreamResponse, int]:
         if request.path.startswith("/csim/"):
             csim_resp = await self.csim.handle(request)
             return csim_resp, csim_resp.status
@@ -161,6 +169,7 @@ class WorldApi:
             _log.exception("internal error serving %s %s", request.method, request.path)
             return self._error(500, f"internal error: {type(err).__name__}: {err}"), 500
         api_resp, cli_ctx = result
+        status[0] = api_resp.status
         try:
             if api_resp.hijack is not None:
                 out = await self._hijacked(request, api_resp, upgrade)

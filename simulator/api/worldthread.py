@@ -30,6 +30,7 @@ from typing import Any
 _log = logging.getLogger("csim.world")
 
 MAX_STEPS_PER_TURN = 10_000  # then look at the inbox again, so a busy world still answers
+MAX_SLEEP = 3600.0  # an event far in the future: wake up anyway now and then (time_t bounds)
 DEFAULT_INBOX = 4096
 
 
@@ -158,30 +159,36 @@ class WorldThread:
 
     def _run(self) -> None:
         while True:
-            self._advance()
-            due = float(self.env.peek())
-            if math.isinf(due):
-                timeout: float | None = None
-            else:
-                timeout = max(0.0, (due - self.target()) / self.speed) if not math.isinf(self.speed) else 0.0
             try:
-                job = self._inbox.get(timeout=timeout) if timeout != 0.0 else self._inbox.get_nowait()
-            except queue.Empty:
-                continue
+                if self._turn():
+                    return
+            except Exception:  # the loop itself must survive anything a job or a step throws
+                self.errors += 1
+                _log.exception("the world loop hit an error; continuing")
+
+    def _turn(self) -> bool:
+        """Advance to now, then wait for a job or the next due event; True when told to stop."""
+        self._advance()
+        due = float(self.env.peek())
+        timeout: float | None = None
+        if math.isinf(self.speed):
+            timeout = 0.0 if not math.isinf(due) else None
+        elif not math.isinf(due):
+            timeout = min(max(0.0, (due - self.target()) / self.speed), MAX_SLEEP)
+        try:
+            job = self._inbox.get(timeout=timeout) if timeout != 0.0 else self._inbox.get_nowait()
+        except queue.Empty:
+            return False
+        while True:  # this job and everything queued meanwhile, without sleeping in between
             if job is None:
                 self._drain_inbox()
-                return
+                return True
             self._advance()
             self._run_job(job)
-            while True:  # everything queued meanwhile, without sleeping in between
-                try:
-                    job = self._inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    self._drain_inbox()
-                    return
-                self._run_job(job)
+            try:
+                job = self._inbox.get_nowait()
+            except queue.Empty:
+                return False
 
     def _drain_inbox(self) -> None:
         while True:
@@ -203,7 +210,8 @@ class WorldThread:
         """Process every event due by now, then move the clock to now."""
         target = self.target()
         for _ in range(MAX_STEPS_PER_TURN):
-            if float(self.env.peek()) > target:
+            nxt = float(self.env.peek())
+            if nxt > target or math.isinf(nxt):
                 break
             self._step()
         else:
