@@ -166,6 +166,19 @@ def apply_process(process: dict[str, Any], progress: Progress) -> None:
     os.chdir(process.get("cwd") or "/")
 
 
+def home_of(uid: int, passwd: str = "/etc/passwd") -> str:
+    """The home directory of ``uid`` in the container's passwd file, else ``/``."""
+    try:
+        with open(passwd, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.rstrip("\n").split(":")
+                if len(fields) >= 6 and fields[2] == str(uid):
+                    return fields[5] or "/"
+    except OSError:
+        pass
+    return "/"
+
+
 def execute(
     process: dict[str, Any],
     progress: Progress,
@@ -177,6 +190,8 @@ def execute(
     if not args:
         raise ExecError(127, "exec: no command specified")
     env = [str(e) for e in process.get("env") or []]
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={home_of(os.getuid())}")  # as runc does when the image sets no HOME
     path = lookup(args[0], env)
     if gate_fd >= 0:
         # OCI create/start: tell the shim "created", then block until `start`
