@@ -12,7 +12,7 @@ from simulator.daemon.core import Proc
 from simulator.daemon.daemon import Daemon
 from simulator.daemon.streams import Stream
 from simulator.model import state as rules
-from simulator.model.errors import InvalidParameter
+from simulator.model.errors import Conflict, InvalidParameter
 from simulator.trace.tracer import SpanContext
 
 
@@ -198,7 +198,7 @@ class _TimestampedStream(Stream):
 def top(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", **_: Any) -> ApiResponse:
     c = d.containers.get(id)
     if not c.state.running:
-        raise rules.Conflict(f"Container {c.id} is not running")
+        raise Conflict(f"Container {c.id} is not running")
     rows = d.rt.top(c.id)
     return ApiResponse(
         200,

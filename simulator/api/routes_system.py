@@ -188,8 +188,6 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
 
 
 def events(d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERSION, **_: Any) -> Proc:
-    from simulator.client.units import parse_timestamps
-
     filters = parse_filters(req)
     since_raw, until_raw = req.arg("since"), req.arg("until")
     since_ns = _ts_ns(since_raw) if since_raw else None
@@ -216,7 +214,6 @@ def events(d: Daemon, req: ApiRequest, ctx: SpanContext, version: str = API_VERS
                 stream.close()
 
             d.env.process(closer())
-    _ = parse_timestamps
     return ApiResponse(200, stream=stream, stream_kind="json")
     yield  # pragma: no cover
 
@@ -247,12 +244,10 @@ def system_df(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResp
     containers = []
     for c in d.containers.all():
         row = d.container_summary(c)
-        size_rw = 0
-        if c.runtime_created:
-            size_rw = sum(len(p) for _, p in d.rt.changes(c.id))
+        size_rw = upper_size(d, c.id) if c.runtime_created else 0
         row["SizeRw"] = size_rw
-        image = d.images.images.get(c.image_id)
-        row["SizeRootFs"] = (image.size if image else 0) + size_rw
+        base = d.images.images.get(c.image_id)
+        row["SizeRootFs"] = (base.size if base else 0) + size_rw
         containers.append(row)
     volumes = []
     for vol in d.volumes.values():
@@ -269,6 +264,18 @@ def system_df(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResp
             "BuildCache": [],
         },
     )
+
+
+def upper_size(d: Daemon, cid: str) -> int:
+    """Bytes in a container's writable layer (its files, as a layer tar holds them)."""
+    import tarfile
+    from io import BytesIO
+
+    total = 0
+    with tarfile.open(fileobj=BytesIO(d.rt.export_upper(cid))) as tar:
+        for member in tar:
+            total += member.size
+    return total
 
 
 # -- networks -----------------------------------------------------------------------

@@ -169,12 +169,12 @@ def cmd_network(s: Session, a: argparse.Namespace) -> int:
                 code = 1
         return code
     if sub in ("connect", "disconnect"):
-        body: dict[str, Any] = {"Container": a.container}
+        conn: dict[str, Any] = {"Container": a.container}
         if sub == "connect":
-            body["EndpointConfig"] = {"Aliases": a.alias or None}
+            conn["EndpointConfig"] = {"Aliases": a.alias or None}
         else:
-            body["Force"] = a.force
-        s.json("POST", f"/networks/{a.network}/{sub}", None, body)
+            conn["Force"] = a.force
+        s.json("POST", f"/networks/{a.network}/{sub}", None, conn)
         return 0
     if sub == "prune":
         result = s.json("POST", "/networks/prune")

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.daemon.execs import ExecMixin
 from simulator.daemon.image_archive import ImageArchiveMixin
 from simulator.daemon.image_ops import ImageOpsMixin
 from simulator.daemon.lifecycle import LifecycleMixin
-from simulator.daemon.networks import NetworkMixin
 from simulator.daemon.pull import PullMixin
 from simulator.daemon.views import ViewsMixin
-from simulator.daemon.volumes import VolumeMixin
 
 
-class Daemon(
-    LifecycleMixin, ExecMixin, NetworkMixin, VolumeMixin, PullMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin
-):
+class Daemon(LifecycleMixin, PullMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin):
     """The container engine: images, containers, networks, volumes, events."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

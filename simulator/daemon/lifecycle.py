@@ -11,7 +11,10 @@ from typing import Any
 import simpy
 
 from simulator.daemon.containers import Container
-from simulator.daemon.core import DaemonCore, Proc
+from simulator.daemon.core import Proc
+from simulator.daemon.execs import ExecMixin
+from simulator.daemon.networks import NetworkMixin
+from simulator.daemon.volumes import VolumeMixin
 from simulator.model import state as rules
 from simulator.model.errors import DockerError, InvalidParameter, NotFound
 from simulator.model.names import generate_name, validate_name
@@ -36,8 +39,8 @@ def merge_env(image_env: list[str], env: list[str]) -> list[str]:
     return list(out.values())
 
 
-class LifecycleMixin(DaemonCore):
-    """Container operations."""
+class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
+    """Container operations (they attach networks, mount volumes and drop exec records)."""
 
     # -- create ---------------------------------------------------------------------
     def create_container(self, parent: SpanContext, body: dict[str, Any], name: str = "") -> Proc:

@@ -152,8 +152,9 @@ class PullMixin(DaemonCore):
             )
         for i in missing:
             yield done[i]
-            if isinstance(done[i].value, DockerError):
-                raise done[i].value
+            failure = done[i].value
+            if isinstance(failure, DockerError):
+                raise failure
             desc = layers[i]
             lid = short_id(desc.digest)
             size = desc.annotation_int("io.csim.unpacked-size", desc.size)

@@ -93,7 +93,7 @@ class LinuxWorld(World):
 
     def container_log(self, container_id: str) -> Path:
         """The shim's json-file log of a container's init process."""
-        return self.state_dir / "containers" / container_id / "init" / "log.json"
+        return Path(self.state_dir or ".") / "containers" / container_id / "init" / "log.json"
 
     def ensure_base_images(self) -> list[str]:
         """Bootstrap busybox:latest from the host if it is missing; returns what was added."""
@@ -102,7 +102,7 @@ class LinuxWorld(World):
         from simulator.daemon.bootstrap import bootstrap_busybox
 
         _, tags = self.daemon.add_archive_image(bootstrap_busybox())
-        return tags
+        return list(tags)
 
     def run_until(self, event: simpy.Event, horizon: float = 3600.0) -> None:
         self.driver.run_until(lambda: event.processed, timeout=horizon)

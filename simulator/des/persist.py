@@ -71,10 +71,10 @@ def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None, 
     if backend == "linux":
         from simulator.des.linux_world import LinuxWorld
 
-        world = LinuxWorld(directory, seed=seed, epoch=float(data["epoch"]))
-        restore(world, data)
-        _load_trace(world, directory, data)
-        return world
+        linux = LinuxWorld(directory, seed=seed, epoch=float(data["epoch"]))
+        restore(linux, data)
+        _load_trace(linux, directory, data)
+        return linux
     world = _new_world(
         directory, seed, backend, epoch=float(data.get("epoch", DEFAULT_EPOCH)), initial_time=float(data["now"])
     )

@@ -82,6 +82,10 @@ class World:
         self.router = Router(self.daemon, self.params.api)
         self.state_dir: Path | None = None
 
+    def ensure_base_images(self) -> list[str]:
+        """Base images the backend needs before a command (none: the simulated hub has them)."""
+        return []
+
     @classmethod
     def create(cls, seed: int = 0, state_dir: Path | None = None) -> World:
         """A fresh world, or the one persisted in ``state_dir``."""
@@ -107,7 +111,8 @@ class World:
         self.run_until(proc)
         if not proc.processed:
             raise RuntimeError(f"the world stalled serving {req.method} {req.path}")
-        resp: ApiResponse = proc.value
+        resp = proc.value
+        assert isinstance(resp, ApiResponse)
         return resp
 
     def api(
@@ -164,4 +169,5 @@ class World:
         """Run one csim/docker command line against this world, capturing its output."""
         from simulator.client.main import run_embedded
 
-        return run_embedded(self, argv)
+        result: CliResult = run_embedded(self, argv)
+        return result
