@@ -67,6 +67,8 @@ def path_version(path: str) -> str:
 
 async def read_body(request: web.BaseRequest, limit: int = MAX_BODY) -> bytes | None:
     """The whole request body (chunked or not), or ``None`` when it exceeds ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -319,7 +321,8 @@ class ApiServer:
             max_line_size=16384,
             max_field_size=16384,
         )
-        self._runner = web.ServerRunner(server, handle_signals=False)
+        # Long streams (events, logs -f, attach) would hold a graceful shutdown for a minute.
+        self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         try:
             await start_sites(self._runner, self.hosts)
