@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from simulator.lessons.catalog import Catalog, InvalidLesson, LessonNotFound
 from simulator.lessons.classroom import ClassroomError
+from simulator.lessons.model import Choice
 from simulator.lessons.runner import CheckResult, LessonRunner, ProgressStore
 
 PROGRESS_FILE = "lesson-progress.json"
@@ -65,7 +66,10 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--student", required=True)
     p = es.add_parser("submit")
     p.add_argument("-o", "--output", default="")
-    for p in (lesson, demo, klass, ex):
+    leaves = [demo]
+    for group in (ls, cs, es):
+        leaves.extend(group.choices.values())
+    for p in leaves:
         p.add_argument("--lang", choices=["en", "ko"], default=None)
 
 
@@ -128,12 +132,16 @@ def _print_step(runner: LessonRunner, out: IO[str]) -> None:
         out.write(f"\n  $ csim {step.command}\n")
     pending = runner.pending_question()
     if pending is not None:
-        kind, choice = pending
-        label = {"predict": ("예측해 보세요", "Predict"), "quiz": ("퀴즈", "Quiz")}[kind][0 if ko else 1]
-        out.write(f"\n{label}: {choice.question}\n")
-        for i, option in enumerate(choice.options, 1):
-            out.write(f"  {i}. {option.text}\n")
-        out.write("  → csim lesson answer N\n")
+        _print_question(pending, ko, out)
+
+
+def _print_question(pending: tuple[str, Choice], ko: bool, out: IO[str]) -> None:
+    kind, choice = pending
+    label = {"predict": ("예측해 보세요", "Predict"), "quiz": ("퀴즈", "Quiz")}[kind][0 if ko else 1]
+    out.write(f"\n{label}: {choice.question}\n")
+    for i, option in enumerate(choice.options, 1):
+        out.write(f"  {i}. {option.text}\n")
+    out.write("  → csim lesson answer N\n")
 
 
 def _print_result(result: CheckResult, runner: LessonRunner, out: IO[str]) -> None:
@@ -200,12 +208,12 @@ def _lesson(args: Any, session: _Session, out: IO[str], err: IO[str]) -> int:
             out.write(f"  💡 {i}. {text}\n")
         return 0
     if cmd == "hint":
-        text = runner.hint()
-        out.write(f"💡 {text}\n" if text else ("더 이상 힌트가 없습니다.\n" if ko else "No more hints.\n"))
+        hint = runner.hint()
+        out.write(f"💡 {hint}\n" if hint else ("더 이상 힌트가 없습니다.\n" if ko else "No more hints.\n"))
         return 0
     if cmd == "answer":
-        result = runner.answer(args.choice - 1)
-        out.write(("⭕ " if result.correct else "❌ ") + result.explain + "\n")
+        answered = runner.answer(args.choice - 1)
+        out.write(("⭕ " if answered.correct else "❌ ") + answered.explain + "\n")
         _print_step(runner, out)
         return 0
     if cmd == "skip":
@@ -215,6 +223,9 @@ def _lesson(args: Any, session: _Session, out: IO[str], err: IO[str]) -> int:
     result = runner.check()
     _print_result(result, runner, out)
     if not result.passed:
+        pending = runner.pending_question()
+        if pending is not None:
+            _print_question(pending, ko, out)
         return 1
     step = runner.current_step
     if step is not None and step.success:
@@ -226,13 +237,15 @@ def _lesson(args: Any, session: _Session, out: IO[str], err: IO[str]) -> int:
 
 def cmd_demo(args: Any, out: IO[str], err: IO[str], inp: IO[str] | None = None) -> int:
     """``csim demo [NAME] [--step]``: without a name, list the demos."""
-    from simulator.lessons.demos import SCRIPTS, DemoPlayer, DemoUnavailable, available, render_frame
+    from simulator.lessons.demos import SCRIPTS, DemoFrame, DemoPlayer, DemoUnavailable, available, render_frame
 
     lang = args.lang or default_lang()
     if not args.name:
         for name, script in SCRIPTS.items():
             reason = available(name)
-            out.write(f"{name:<10} {script.title.get(lang, script.title['en'])}{'  (' + reason + ')' if reason else ''}\n")
+            out.write(
+                f"{name:<10} {script.title.get(lang, script.title['en'])}{'  (' + reason + ')' if reason else ''}\n"
+            )
         return 0
     try:
         player = DemoPlayer(args.name, lang)
@@ -242,12 +255,12 @@ def cmd_demo(args: Any, out: IO[str], err: IO[str], inp: IO[str] | None = None) 
     out.write(f"== {player.title} ==\n")
     total = len(player.frames)
     if not args.step or inp is None:
-        for frame in player.frames:
-            out.write(render_frame(frame, total, lang) + "\n")
+        for each in player.frames:
+            out.write(render_frame(each, total, lang) + "\n")
         if player.closing:
             out.write(player.closing + "\n")
         return 0
-    frame = player.current
+    frame: DemoFrame | None = player.current
     for _ in range(10_000):
         if frame is not None:
             out.write(render_frame(frame, total, lang) + "\n")
@@ -301,12 +314,14 @@ def cmd_exercise(args: Any, out: IO[str], err: IO[str], world: Any = None) -> in
             exercise = start_exercise(Path(args.pack), args.student, directory)
             out.write(
                 f"Exercise {exercise['pack']['name']} started for {args.student}: "
-                f"{', '.join(exercise['pack']['lessons'])}\nBegin with: csim lesson start {exercise['pack']['lessons'][0]}\n"
+                f"{', '.join(exercise['pack']['lessons'])}\n"
+                f"Begin with: csim lesson start {exercise['pack']['lessons'][0]}\n"
             )
             return 0
-        exercise = load_exercise(directory)
-        if exercise is None:
+        found = load_exercise(directory)
+        if found is None:
             raise ClassroomError("no exercise started here; run `csim exercise start PACK --student ID`")
+        exercise = found
     except ClassroomError as e:
         err.write(f"csim: {e}\n")
         return 1

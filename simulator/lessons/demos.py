@@ -71,31 +71,43 @@ SCRIPTS: dict[str, DemoScript] = {
                 DemoCommand("pull busybox", _t("First the image is fetched.", "먼저 이미지를 받아 둡니다.")),
                 DemoCommand(
                     "create --name life busybox sleep 600",
-                    _t("create: the container exists but nothing runs yet (created).",
-                       "create: 컨테이너는 생겼지만 아직 아무것도 실행되지 않습니다 (created)."),
+                    _t(
+                        "create: the container exists but nothing runs yet (created).",
+                        "create: 컨테이너는 생겼지만 아직 아무것도 실행되지 않습니다 (created).",
+                    ),
                 ),
-                DemoCommand("start life", _t("start: its process runs (running).", "start: 프로세스가 실행됩니다 (running).")),
+                DemoCommand(
+                    "start life", _t("start: its process runs (running).", "start: 프로세스가 실행됩니다 (running).")
+                ),
                 DemoCommand(
                     "pause life",
-                    _t("pause: the process is frozen by the cgroup freezer (paused).",
-                       "pause: cgroup freezer가 프로세스를 얼립니다 (paused)."),
+                    _t(
+                        "pause: the process is frozen by the cgroup freezer (paused).",
+                        "pause: cgroup freezer가 프로세스를 얼립니다 (paused).",
+                    ),
                 ),
                 DemoCommand("unpause life", _t("unpause: it runs again.", "unpause: 다시 실행됩니다.")),
                 DemoCommand(
                     "stop life",
-                    _t("stop: SIGTERM, then the process exits (exited).",
-                       "stop: SIGTERM을 받고 프로세스가 끝납니다 (exited)."),
+                    _t(
+                        "stop: SIGTERM, then the process exits (exited).",
+                        "stop: SIGTERM을 받고 프로세스가 끝납니다 (exited).",
+                    ),
                 ),
                 DemoCommand(
                     "run -d --name flaky --restart on-failure:2 busybox sh -c 'exit 3'",
-                    _t("A restart policy: each failure puts the container in restarting before it runs again.",
-                       "재시작 정책: 실패할 때마다 컨테이너는 restarting 상태를 거쳐 다시 실행됩니다."),
+                    _t(
+                        "A restart policy: each failure puts the container in restarting before it runs again.",
+                        "재시작 정책: 실패할 때마다 컨테이너는 restarting 상태를 거쳐 다시 실행됩니다.",
+                    ),
                     advance=30.0,
                 ),
                 DemoCommand(
                     "rm life",
-                    _t("rm: while the daemon deletes it the container is removing; then it is gone.",
-                       "rm: 데몬이 지우는 동안은 removing 상태이고, 끝나면 사라집니다."),
+                    _t(
+                        "rm: while the daemon deletes it the container is removing; then it is gone.",
+                        "rm: 데몬이 지우는 동안은 removing 상태이고, 끝나면 사라집니다.",
+                    ),
                 ),
             ),
             closing=_t(
@@ -111,13 +123,17 @@ SCRIPTS: dict[str, DemoScript] = {
             (
                 DemoCommand(
                     "pull nginx",
-                    _t("nginx is built on debian bookworm-slim: every layer is downloaded.",
-                       "nginx는 debian bookworm-slim 위에 만들어졌습니다. 모든 레이어를 내려받습니다."),
+                    _t(
+                        "nginx is built on debian bookworm-slim: every layer is downloaded.",
+                        "nginx는 debian bookworm-slim 위에 만들어졌습니다. 모든 레이어를 내려받습니다.",
+                    ),
                 ),
                 DemoCommand(
                     "pull python:3.12-slim",
-                    _t("python:3.12-slim has the same base layer: it is not downloaded again.",
-                       "python:3.12-slim도 같은 기반 레이어를 씁니다. 그 레이어는 다시 받지 않습니다."),
+                    _t(
+                        "python:3.12-slim has the same base layer: it is not downloaded again.",
+                        "python:3.12-slim도 같은 기반 레이어를 씁니다. 그 레이어는 다시 받지 않습니다.",
+                    ),
                 ),
             ),
         ),
@@ -131,13 +147,19 @@ SCRIPTS: dict[str, DemoScript] = {
             "run",
             _t("One `run`, from the client to the runtime", "`run` 한 번: 클라이언트에서 런타임까지"),
             (
-                DemoCommand("pull busybox", _t("The image, so that run need not pull.", "run이 pull하지 않도록 이미지를 먼저 받습니다.")),
+                DemoCommand(
+                    "pull busybox",
+                    _t("The image, so that run need not pull.", "run이 pull하지 않도록 이미지를 먼저 받습니다."),
+                ),
                 DemoCommand(
                     "run --name hello busybox echo hello",
-                    _t("run = create + attach + start + wait, each an API call; dockerd hands the container to "
-                       "containerd, a shim and runc, which ask the kernel for namespaces and cgroups.",
-                       "run은 create, attach, start, wait 네 번의 API 호출입니다. dockerd는 컨테이너를 containerd에 넘기고, "
-                       "shim과 runc가 커널에 네임스페이스와 cgroup을 요청합니다."),
+                    _t(
+                        "run = create + attach + start + wait, each an API call; dockerd hands the container to "
+                        "containerd, a shim and runc, which ask the kernel for namespaces and cgroups.",
+                        "run은 create, attach, start, wait 네 번의 API 호출입니다. "
+                        "dockerd는 컨테이너를 containerd에 넘기고, "
+                        "shim과 runc가 커널에 네임스페이스와 cgroup을 요청합니다.",
+                    ),
                 ),
             ),
         ),
@@ -146,16 +168,23 @@ SCRIPTS: dict[str, DemoScript] = {
             _t("Two containers on one network", "한 네트워크 위의 두 컨테이너"),
             (
                 DemoCommand("pull busybox", _t("The image first.", "먼저 이미지를 받습니다.")),
-                DemoCommand("network create appnet", _t("A user-defined bridge network.", "사용자 정의 브리지 네트워크를 만듭니다.")),
+                DemoCommand(
+                    "network create appnet",
+                    _t("A user-defined bridge network.", "사용자 정의 브리지 네트워크를 만듭니다."),
+                ),
                 DemoCommand(
                     "run -d --name server --network appnet busybox sleep 600",
-                    _t("The first container gets an endpoint and an IP on appnet.",
-                       "첫 컨테이너가 appnet에 엔드포인트와 IP를 받습니다."),
+                    _t(
+                        "The first container gets an endpoint and an IP on appnet.",
+                        "첫 컨테이너가 appnet에 엔드포인트와 IP를 받습니다.",
+                    ),
                 ),
                 DemoCommand(
                     "run --name client --network appnet busybox ping -c 2 server",
-                    _t("The second finds the first by name (the network's DNS) and pings it.",
-                       "두 번째 컨테이너는 네트워크의 DNS로 첫 컨테이너를 이름으로 찾아 ping 합니다."),
+                    _t(
+                        "The second finds the first by name (the network's DNS) and pings it.",
+                        "두 번째 컨테이너는 네트워크의 DNS로 첫 컨테이너를 이름으로 찾아 ping 합니다.",
+                    ),
                 ),
             ),
         ),
@@ -164,21 +193,32 @@ SCRIPTS: dict[str, DemoScript] = {
             _t("A volume outlives its container", "컨테이너보다 오래 사는 볼륨"),
             (
                 DemoCommand("pull busybox", _t("The image first.", "먼저 이미지를 받습니다.")),
-                DemoCommand("volume create notes", _t("A named volume, owned by the daemon.", "데몬이 관리하는 이름 있는 볼륨입니다.")),
+                DemoCommand(
+                    "volume create notes",
+                    _t("A named volume, owned by the daemon.", "데몬이 관리하는 이름 있는 볼륨입니다."),
+                ),
                 DemoCommand(
                     "run --name writer -v notes:/data busybox sh -c 'echo kept > /data/note'",
-                    _t("writer mounts it at /data and writes a file there.", "writer가 /data에 볼륨을 붙이고 파일을 씁니다."),
+                    _t(
+                        "writer mounts it at /data and writes a file there.",
+                        "writer가 /data에 볼륨을 붙이고 파일을 씁니다.",
+                    ),
                 ),
-                DemoCommand("rm writer", _t("The container is removed; the volume is not.", "컨테이너는 지워지지만 볼륨은 남습니다.")),
+                DemoCommand(
+                    "rm writer",
+                    _t("The container is removed; the volume is not.", "컨테이너는 지워지지만 볼륨은 남습니다."),
+                ),
                 DemoCommand(
                     "run --name reader -v notes:/data busybox cat /data/note",
-                    _t("A new container mounts the same volume and reads the file.",
-                       "새 컨테이너가 같은 볼륨을 붙이고 파일을 읽습니다."),
+                    _t(
+                        "A new container mounts the same volume and reads the file.",
+                        "새 컨테이너가 같은 볼륨을 붙이고 파일을 읽습니다.",
+                    ),
                 ),
             ),
         ),
     )
-}  # fmt: skip
+}
 
 _HOPS: dict[str, Text] = {
     "cli": _t("the docker client", "도커 클라이언트"),
@@ -217,10 +257,15 @@ def available(name: str) -> str:
     if script is None:
         return f"no demo named {name!r} (known: {', '.join(SCRIPTS)})"
     if script.needs:
+        import argparse
+
         from simulator.client.main import build_parser
 
-        choices = getattr(build_parser()._subparsers, "_group_actions", [None])[0]
-        names = getattr(choices, "choices", {}) or {}
+        # argparse keeps its subcommands on the private _actions list; there is no public accessor.
+        names: set[str] = set()
+        for action in build_parser()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                names.update(action.choices)
         if script.needs not in names:
             return f"the {name} demo needs `csim {script.needs}`, which is not built yet"
     return ""
@@ -264,7 +309,9 @@ class DemoPlayer:
             if cmd.advance:
                 self.world.advance(cmd.advance)
             output = (result.stdout + result.stderr).strip()
-            spans = sorted((s for s in student_spans(view.spans()) if s.span_id > before), key=lambda s: (s.start, s.span_id))
+            spans = sorted(
+                (s for s in student_spans(view.spans()) if s.span_id > before), key=lambda s: (s.start, s.span_id)
+            )
             events = view.events()[seen_events:]
             seen_events += len(events)
             note = cmd.note.get(self.lang, cmd.note["en"])

@@ -134,9 +134,18 @@ def write_csv(grades: list[StudentGrade], path: Path) -> Path:
     return path
 
 
-def write_markdown(grades: list[StudentGrade], steps_of: dict[str, list[str]], pack: dict[str, Any], path: Path) -> Path:
+def write_markdown(
+    grades: list[StudentGrade], steps_of: dict[str, list[str]], pack: dict[str, Any], path: Path
+) -> Path:
     """Per student (score, status, flags) and per step (how many passed)."""
-    lines = [f"# Results: {pack['name']}", "", "## Students", "", "| student | score | status | flags |", "|---|---|---|---|"]
+    lines = [
+        f"# Results: {pack['name']}",
+        "",
+        "## Students",
+        "",
+        "| student | score | status | flags |",
+        "|---|---|---|---|",
+    ]
     for g in grades:
         flags = "<br>".join(g.flags) or ""
         lines.append(f"| {g.student} | {g.passed}/{g.total} | {g.status} | {flags} |")

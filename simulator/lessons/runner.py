@@ -189,7 +189,8 @@ class LessonRunner:
         outcomes = tuple(evaluate(self.view, step.check, ctx))
         passed = all(o.passed for o in outcomes)
         if step.predict is not None and rec["prediction"] is None and passed:
-            outcomes = (*outcomes, Outcome("predicted", False, "make your prediction first"))
+            first = "예측을 먼저 골라 주세요" if self.lesson.lang == "ko" else "make your prediction first"
+            outcomes = (*outcomes, Outcome("predicted", False, first))
             passed = False
         rec["attempts"] += 1
         if passed and not rec["passed"]:
@@ -207,7 +208,7 @@ class LessonRunner:
         rec = self._step_state(step)
         if rec["hints"] >= len(step.hints):
             return None
-        text = step.hints[rec["hints"]]
+        text = step.hints[int(rec["hints"])]
         rec["hints"] += 1
         self.progress.put(self.lesson.id, self.state)
         return text
@@ -285,7 +286,11 @@ class LessonRunner:
         rec = self._step_state(step)
         name_re = pattern(step.watch.span)
         for s in student_spans(self.view.spans()):
-            if s.span_id > rec["span_mark"] and name_re.match(s.name) and (not step.watch.hop or s.hop == step.watch.hop):
+            if (
+                s.span_id > rec["span_mark"]
+                and name_re.match(s.name)
+                and (not step.watch.hop or s.hop == step.watch.hop)
+            ):
                 return s
         return None
 

@@ -106,6 +106,9 @@ def read_lesson_source(path: Path) -> LessonSource:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = first + (mark.line if mark is not None else 0)
         problem = getattr(err, "problem", None) or str(err)
+        context, opened = getattr(err, "context", None), getattr(err, "context_mark", None)
+        if context and opened is not None and opened.line + first != line:
+            problem = f"{problem} ({context} that began on line {opened.line + first})"
         raise LessonFileError(Problem(name, line, f"bad YAML: {problem}")) from None
     if not isinstance(data, dict) or node is None:
         raise LessonFileError(Problem(name, first, "the front matter must be a YAML mapping"))
@@ -166,7 +169,7 @@ def _semantic_problems(src: LessonSource) -> list[Problem]:
                 right = [o for o in choice["options"] if isinstance(o, dict) and o.get("correct")]
                 if key == "quiz" and len(right) != 1:
                     problems.append(
-                        Problem(name, src.line_of(("steps", i, key)), f"a quiz needs exactly one correct option")
+                        Problem(name, src.line_of(("steps", i, key)), "a quiz needs exactly one correct option")
                     )
         kinds = [c.get("kind") for c in step.get("check") or [] if isinstance(c, dict)]
         if "quiz" in kinds and "quiz" not in step:

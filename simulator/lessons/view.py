@@ -52,11 +52,7 @@ class WorldView(Protocol):
 
 def hidden_trace_ids(spans: Iterable[Span]) -> set[str]:
     """Traces made by lesson checks and probes, which span checks ignore."""
-    return {
-        s.trace_id
-        for s in spans
-        if s.attrs.get("user_agent") == LESSON_USER_AGENT or s.attrs.get("lesson_probe")
-    }
+    return {s.trace_id for s in spans if s.attrs.get("user_agent") == LESSON_USER_AGENT or s.attrs.get("lesson_probe")}
 
 
 def student_spans(spans: list[Span]) -> list[Span]:
