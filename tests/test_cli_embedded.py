@@ -117,8 +117,11 @@ def test_state_persists_between_processes(tmp_path: Path) -> None:
     assert run("run", "-d", "--name", "web", "nginx").returncode == 0
     ps = run("ps")
     assert "web" in ps.stdout and "Up" in ps.stdout
+    assert run("volume", "create", "keep").returncode == 0
     (tmp_path / "state" / "state.json").write_text("{not json", encoding="utf-8")
-    broken = run("ps")
+    broken = run("ps", "-a")
     assert broken.returncode == 0
-    assert "could not be read" in broken.stderr and "moved to" in broken.stderr
+    assert "could not be read" in broken.stderr and "previous good state" in broken.stderr
     assert list((tmp_path / "state").glob("state.json.corrupt-*"))
+    assert "web" in broken.stdout  # the container and the image it runs are still known
+    assert "nginx" in run("images").stdout

@@ -23,6 +23,7 @@ from simulator.model.volume import Volume
 from simulator.trace.jsonl import dumps_spans, loads_spans
 
 STATE_FILE = "state.json"
+BACKUP_FILE = "state.json.bak"
 TRACE_FILE = "trace.jsonl"
 FORMAT = 1
 MAX_SPANS_KEPT = 20_000
@@ -54,18 +55,21 @@ def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None, 
     data: dict[str, Any] | None = None
     if path.exists():
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("unknown state format")
+            data = _read_state(path)
         except (ValueError, UnicodeDecodeError) as err:
             aside = directory / f"{STATE_FILE}.corrupt-{int(time.time())}"
             path.rename(aside)
+            data = _last_good(directory)
             if messages is not None:
+                outcome = (
+                    f"the previous good state ({BACKUP_FILE}) was restored"
+                    if data is not None
+                    else "a new world was started"
+                )
                 messages.write(
                     f"csim: the state file {path} could not be read ({err}); it was moved to "
-                    f"{aside} and a new world was started. Blobs in {directory / 'content'} are kept.\n"
+                    f"{aside} and {outcome}. Blobs in {directory / 'content'} are kept.\n"
                 )
-            data = None
     if data is None:
         return _new_world(directory, seed, backend, epoch=time.time())
     if backend == "linux":
@@ -83,6 +87,22 @@ def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None, 
     elapsed = max(0.0, time.time() - float(data["wall"]))
     world.advance(float(data["now"]) + elapsed - float(world.env.now))
     return world
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError("unknown state format")
+    return data
+
+
+def _last_good(directory: Path) -> dict[str, Any] | None:
+    """The state saved before the last one, if it reads cleanly."""
+    backup = directory / BACKUP_FILE
+    try:
+        return _read_state(backup) if backup.exists() else None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _load_trace(world: World, directory: Path, data: dict[str, Any]) -> None:
@@ -248,7 +268,10 @@ def save_world(world: World, directory: Path) -> None:
         "runtime": snapshot,
     }
     directory.mkdir(parents=True, exist_ok=True)
-    _atomic_write(directory / STATE_FILE, json.dumps(data, separators=(",", ":")))
+    current = directory / STATE_FILE
+    if current.exists():
+        os.replace(current, directory / BACKUP_FILE)  # keep the last good state, should this one break
+    _atomic_write(current, json.dumps(data, separators=(",", ":")))
     spans = world.bus.spans()[-MAX_SPANS_KEPT:]
     _atomic_write(directory / TRACE_FILE, dumps_spans(spans))
 
