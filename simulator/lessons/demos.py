@@ -316,7 +316,9 @@ class DemoPlayer:
             seen_events += len(events)
             note = cmd.note.get(self.lang, cmd.note["en"])
             for i, span in enumerate(spans):
-                while events and self._event_time(events[0]) <= span.end + 1e-9:
+                # a root span lasts the whole command: its frame shows the world as the command began
+                until = span.start if span.parent_id is None else span.end
+                while events and self._event_time(events[0]) <= until + 1e-9:
                     self._apply(events.pop(0), states, ids)
                 container = str(span.attrs.get("container", ""))
                 if span.hop == "dockerd" and span.name.startswith("ContainerRemove") and container in states:
