@@ -22,3 +22,13 @@ def test_empty_log_driver_becomes_json_file() -> None:
     body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"LogConfig": {"Type": "", "Config": {}}}}
     cid = w.api("POST", "/containers/create", body=body).body["Id"]
     assert w.api("GET", f"/containers/{cid}/json").body["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {}}
+
+
+def test_network_and_volume_names_must_be_strings() -> None:
+    # Found by the API fuzz test: {"Name": ["x"]} created a network named "['x']".
+    w = World()
+    for path in ("/networks/create", "/volumes/create"):
+        resp = w.api("POST", path, body={"Name": ["x"]})
+        assert resp.status == 400
+        assert resp.body["message"].startswith("json: cannot unmarshal array into Go struct field")
+    assert "['x']" not in w.daemon.networks and "['x']" not in w.daemon.volumes

@@ -304,8 +304,19 @@ def network_inspect(d: Daemon, req: ApiRequest, ctx: SpanContext, id: str = "", 
     return ApiResponse(200, d.network_json(d.find_network(id)))
 
 
+def _go_types(body: dict[str, Any], struct: str, strings: tuple[str, ...]) -> dict[str, Any]:
+    """Refuse non-string values where Go's decoder would (``{"Name": ["x"]}`` must not create ``['x']``)."""
+    kinds = {list: "array", dict: "object", bool: "bool", int: "number", float: "number"}
+    for key in strings:
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            kind = kinds.get(type(value), "value")
+            raise InvalidParameter(f"json: cannot unmarshal {kind} into Go struct field {struct}.{key} of type string")
+    return body
+
+
 def network_create(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
-    result = yield from d.create_network(ctx, req.json())
+    result = yield from d.create_network(ctx, _go_types(req.json(), "CreateRequest", ("Name", "Driver", "Scope")))
     return ApiResponse(201, result)
 
 
@@ -346,7 +357,7 @@ def volume_list(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiRe
 
 
 def volume_create(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
-    result = yield from d.create_volume(ctx, req.json())
+    result = yield from d.create_volume(ctx, _go_types(req.json(), "CreateOptions", ("Name", "Driver")))
     return ApiResponse(201, result)
 
 
