@@ -9,6 +9,7 @@ from typing import Any
 from simulator.client.output import ProgressPrinter, ellipsis, table
 from simulator.client.session import CliError, Session
 from simulator.client.template import TemplateError, compile_template
+from simulator.client.terminal import raw_terminal, stdin_is_terminal, stdin_pump, write_raw
 from simulator.client.units import created_ago, parse_size
 from simulator.model.errors import DockerError
 from simulator.model.reference import normalize
@@ -153,13 +154,14 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
     except DockerError as err:
         raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
     attach = None
+    interactive = a.interactive and not a.detach and stdin_is_terminal()
     if not a.detach:
         q = {"stream": 1, "stdout": 1, "stderr": 1}
         if a.interactive:
             q["stdin"] = 1
         attach = s.call("POST", f"/containers/{cid}/attach", q)
-        if a.interactive and attach.hijack not in (None, True):
-            data = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
+        if a.interactive and not interactive and attach.hijack not in (None, True):
+            data = b"" if sys.stdin is None else sys.stdin.buffer.read()
             if data:
                 attach.hijack.feed(data)
             attach.hijack.feed(None)
@@ -174,7 +176,11 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
         s.out.write(cid + "\n")
         return 0
     if attach is not None:
-        s.drain(attach, lambda e: _write_entry(s, e))
+        if interactive and attach.hijack not in (None, True):
+            with raw_terminal(a.tty):
+                s.drain(attach, lambda e: write_raw(s.out, e.data), follow=True, stdin=stdin_pump(attach.hijack.feed))
+        else:
+            s.drain(attach, lambda e: _write_entry(s, e))
     result = s.drain(wait)
     return int(result[0]["StatusCode"]) if result else 0
 
@@ -356,7 +362,7 @@ def cmd_logs(s: Session, a: argparse.Namespace) -> int:
     def show(entry: Any) -> None:
         (s.err if entry.stream == "stderr" else s.out).write(entry.data.decode("utf-8", "replace"))
 
-    s.drain(resp, show)
+    s.drain(resp, show, follow=a.follow)
     return 0
 
 
@@ -424,12 +430,16 @@ def cmd_exec(s: Session, a: argparse.Namespace) -> int:
         raise DockerError(resp.body.get("message", ""), resp.status)
     if a.detach:
         return 0
-    if a.interactive and resp.hijack not in (None, True):
-        data = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
-        if data:
-            resp.hijack.feed(data)
-        resp.hijack.feed(None)
-    s.drain(resp, lambda e: _write_entry(s, e))
+    if a.interactive and resp.hijack not in (None, True) and stdin_is_terminal():
+        with raw_terminal(a.tty):
+            s.drain(resp, lambda e: write_raw(s.out, e.data), follow=True, stdin=stdin_pump(resp.hijack.feed))
+    else:
+        if a.interactive and resp.hijack not in (None, True):
+            data = b"" if sys.stdin is None else sys.stdin.buffer.read()
+            if data:
+                resp.hijack.feed(data)
+            resp.hijack.feed(None)
+        s.drain(resp, lambda e: _write_entry(s, e))
     result = s.json("GET", f"/exec/{eid}/json")
     _ = info
     return int(result.get("ExitCode") or 0)

@@ -48,6 +48,8 @@ def cmd_images(s: Session, a: argparse.Namespace) -> int:
         filters.setdefault("reference", {})[a.repository] = True
     if filters:
         q["filters"] = filters
+    if a.all:
+        q["all"] = 1
     imgs = s.json("GET", "/images/json", q or None)
     now = s.now()
     rows: list[ImageRow] = []
@@ -300,25 +302,34 @@ def cmd_events(s: Session, a: argparse.Namespace) -> int:
     q: dict[str, Any] = {}
     if a.since:
         q["since"] = get_timestamp(a.since, now)
-    q["until"] = get_timestamp(a.until, now) if a.until else f"{int(now)}"
+    if a.until:
+        q["until"] = get_timestamp(a.until, now)
     filters: dict[str, dict[str, bool]] = {}
     for f in a.filter:
         k, _, v = f.partition("=")
         filters.setdefault(k, {})[v] = True
     if filters:
         q["filters"] = filters
-    if not a.since and not a.until:
-        q["since"] = "0"
-    from simulator.model.timefmt import format_timestamp_rfc3339nano
 
-    for ev in s.json("GET", "/events", q):
-        if a.format:
-            from simulator.client.template import compile_template
-
-            s.out.write(compile_template(a.format).execute(ev) + "\n")
-            continue
-        attrs = ev["Actor"]["Attributes"]
-        when = format_timestamp_rfc3339nano(ev["timeNano"] / 1e9)
-        attr_text = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items()))
-        s.out.write(f"{when} {ev['Type']} {ev['Action']} {ev['Actor']['ID']} ({attr_text})\n")
+    resp = s.call("GET", "/events", q)
+    if resp.status >= 400:
+        raise DockerError(resp.body.get("message", ""), resp.status)
+    s.drain(resp, lambda ev: _print_event(s, a, ev), follow=not a.until)
     return 0
+
+
+def _print_event(s: Session, a: argparse.Namespace, ev: dict[str, Any]) -> None:
+    """One line of ``docker events``: time, type, action, actor id, attributes."""
+    if a.format:
+        from simulator.client.template import compile_template
+
+        s.out.write(compile_template(a.format).execute(ev) + "\n")
+        return
+    attrs = ev["Actor"]["Attributes"]
+    secs, nanos = divmod(int(ev["timeNano"]), 1_000_000_000)
+    import time as _time
+
+    when = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(secs)) + f".{nanos:09d}Z"  # RFC3339NanoFixed
+    attr_text = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items()))
+    s.out.write(f"{when} {ev['Type']} {ev['Action']} {ev['Actor']['ID']} ({attr_text})\n")
+    s.out.flush()

@@ -30,6 +30,10 @@ class Transport(Protocol):
 
     def drain(self, stream: Any, on_item: Callable[[Any], None] | None = None) -> list[Any]: ...
 
+    def follow(self, stream: Any, on_item: Callable[[Any], None] | None = None, stdin: Any = None) -> list[Any]:
+        """Like ``drain`` but in real time (``logs -f``, ``events``, interactive sessions)."""
+        ...
+
     def wall(self) -> float:
         """The daemon's current Unix time (the simulated clock on the sim backend)."""
         ...
@@ -55,6 +59,10 @@ class EmbeddedTransport:
 
     def drain(self, stream: Any, on_item: Callable[[Any], None] | None = None) -> list[Any]:
         items: list[Any] = self.world.drain(stream, on_item)
+        return items
+
+    def follow(self, stream: Any, on_item: Callable[[Any], None] | None = None, stdin: Any = None) -> list[Any]:
+        items: list[Any] = self.world.follow(stream, on_item, stdin)
         return items
 
     def wall(self) -> float:
@@ -114,7 +122,11 @@ class Session:
                 return None
         return resp.body
 
-    def drain(self, resp: ApiResponse, on_item: Callable[[Any], None] | None = None) -> list[Any]:
+    def drain(
+        self, resp: ApiResponse, on_item: Callable[[Any], None] | None = None, follow: bool = False, stdin: Any = None
+    ) -> list[Any]:
         if resp.stream is None:
             return []
+        if follow:
+            return self.transport.follow(resp.stream, on_item, stdin)
         return self.transport.drain(resp.stream, on_item)

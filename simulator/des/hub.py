@@ -198,15 +198,11 @@ def _history(recipe: ImageRecipe) -> list[dict[str, Any]]:
     before, after = _directives(recipe)
     comment = _BUILDKIT if recipe.base is not None else None
     for line in before:
-        history.append(
-            history_entry(line, empty_layer=True, comment=comment, created=recipe.created)
-        )
+        history.append(history_entry(line, empty_layer=True, comment=comment, created=recipe.created))
     for layer in recipe.layers:
         history.append(history_entry(layer.created_by, comment=comment, created=layer.created))
     for line in after:
-        history.append(
-            history_entry(line, empty_layer=True, comment=comment, created=recipe.created)
-        )
+        history.append(history_entry(line, empty_layer=True, comment=comment, created=recipe.created))
     return history
 
 
@@ -287,9 +283,7 @@ class HubCatalog:
         blob = gzip_layer(tar)
         digest = sha256_digest(blob)
         if digest in self._blobs:
-            raise RuntimeError(
-                f"two layer recipes build the same blob {digest}: {recipe.created_by}"
-            )
+            raise RuntimeError(f"two layer recipes build the same blob {digest}: {recipe.created_by}")
         layer = HubLayer(
             blob=blob,
             digest=digest,
@@ -321,9 +315,7 @@ class HubCatalog:
         config_desc = Descriptor(MEDIA_TYPE_OCI_CONFIG, config_digest, len(config))
         manifest = canonical_json(build_manifest(config_desc, [x.descriptor for x in layers]))
         manifest_digest = self._store(manifest)
-        entry = Descriptor(
-            MEDIA_TYPE_OCI_MANIFEST, manifest_digest, len(manifest), platform=PLATFORM
-        )
+        entry = Descriptor(MEDIA_TYPE_OCI_MANIFEST, manifest_digest, len(manifest), platform=PLATFORM)
         index = canonical_json(build_index([entry]))
         index_digest = self._store(index)
         image = HubImage(

@@ -23,9 +23,7 @@ from simulator.trace.tracer import SpanContext, Tracer
 class SimHubRegistry:
     """``RegistrySource`` over the catalog, for docker.io references."""
 
-    def __init__(
-        self, env: simpy.Environment, tracer: Tracer, hub: HubCatalog, params: HubParams
-    ) -> None:
+    def __init__(self, env: simpy.Environment, tracer: Tracer, hub: HubCatalog, params: HubParams) -> None:
         self.env = env
         self.tracer = tracer
         self.hub = hub
@@ -46,16 +44,12 @@ class SimHubRegistry:
             )
         image = self.hub.resolve(repo, ref.digest or ref.tag or "latest")
         if image is None:
-            raise NotFound(
-                f"manifest for {ref.familiar_string()} not found: manifest unknown: manifest unknown"
-            )
+            raise NotFound(f"manifest for {ref.familiar_string()} not found: manifest unknown: manifest unknown")
         return image
 
     def check(self, ref: Reference, parent: SpanContext) -> Proc:
         """Resolve before streaming, so a missing image is a plain HTTP error."""
-        ctx = self.tracer.start(
-            "registry", f"HEAD /v2/{ref.path}/manifests/{ref.tag or ref.digest}", parent
-        )
+        ctx = self.tracer.start("registry", f"HEAD /v2/{ref.path}/manifests/{ref.tag or ref.digest}", parent)
         yield self.env.timeout(self.params.rtt)
         try:
             self._image(ref)

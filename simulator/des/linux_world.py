@@ -95,6 +95,9 @@ class LinuxWorld(World):
         """The shim's json-file log of a container's init process."""
         return Path(self.state_dir or ".") / "containers" / container_id / "init" / "log.json"
 
+    def live_driver(self) -> WallClockDriver:
+        return self.driver
+
     def ensure_base_images(self) -> list[str]:
         """Bootstrap busybox:latest from the host if it is missing; returns what was added."""
         if self.daemon.has_image("busybox:latest"):

@@ -235,14 +235,18 @@ def _resume(world: World, c: Container) -> Any:
 def save_world(world: World, directory: Path) -> None:
     d = world.daemon
     runtime = world.runtime
-    snapshot = {} if getattr(world, "realtime", False) else {
-        "volumes": {k: base64.b64encode(v).decode() for k, v in runtime.volumes.snapshot().items()},
-        "uppers": {
-            c.id: base64.b64encode(runtime.snapshot_container(c.id)).decode()
-            for c in d.containers.all()
-            if c.runtime_created
-        },
-    }
+    snapshot = (
+        {}
+        if getattr(world, "realtime", False)
+        else {
+            "volumes": {k: base64.b64encode(v).decode() for k, v in runtime.volumes.snapshot().items()},
+            "uppers": {
+                c.id: base64.b64encode(runtime.snapshot_container(c.id)).decode()
+                for c in d.containers.all()
+                if c.runtime_created
+            },
+        }
+    )
     data = {
         "format": FORMAT,
         "now": float(world.env.now),

@@ -156,6 +156,46 @@ class World:
         self.run_until(closed, horizon)
         return items
 
+    def follow(
+        self,
+        stream: Stream,
+        on_item: Callable[[Any], None] | None = None,
+        stdin: Callable[[Callable[[Callable[[], None]], None]], None] | None = None,
+    ) -> list[Any]:
+        """Like ``drain``, but at wall-clock speed, for ``logs -f``, ``events`` and ``run -it``.
+
+        ``stdin`` is started with the driver's ``post``: it runs on its own thread and
+        hands every chunk a user types to the world through it.
+        """
+        from simulator.des.realtime import WallClockDriver
+
+        driver = self.live_driver()
+        items: list[Any] = []
+        closed = [False]
+
+        def consume(chunk: Any) -> None:
+            if chunk is None:
+                closed[0] = True
+                return
+            items.append(chunk)
+            if on_item is not None:
+                on_item(chunk)
+
+        stream.consume(consume)
+        if stdin is not None:
+            stdin(driver.post)
+        assert isinstance(driver, WallClockDriver)
+        driver.run_until(lambda: closed[0])
+        return items
+
+    def live_driver(self) -> Any:
+        """The wall-clock driver of this world (made on first use, continuing from ``env.now``)."""
+        from simulator.des.realtime import WallClockDriver
+
+        if getattr(self, "_live_driver", None) is None:
+            self._live_driver = WallClockDriver(self.env)
+        return self._live_driver
+
     def settle(self) -> None:
         """Run everything due now (zero-delay work) without advancing the clock."""
         while self.env.peek() <= self.env.now:
