@@ -37,8 +37,12 @@ def pull(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
 def list_(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
     filters = parse_filters(req)
     rows = []
+    # Intermediate images of a build (untagged, with children) show only with ``-a``.
+    parents = {str(i.config.get("parent")) for i in d.images.images.values() if i.config.get("parent")}
     for image in d.images.all():
         tags = d.images.repo_tags(image.id)
+        if not tags and image.id in parents and not req.flag("all"):
+            continue
         if filters.get("dangling"):
             want = filters["dangling"][0] in ("true", "1")
             if bool(tags) == want:

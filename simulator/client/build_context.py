@@ -82,9 +82,7 @@ class IgnoreMatcher:
     patterns: list[str]
 
     def __post_init__(self) -> None:
-        self._compiled = [
-            (p.startswith("!"), _to_regex(p[1:] if p.startswith("!") else p)) for p in self.patterns
-        ]
+        self._compiled = [(p.startswith("!"), _to_regex(p[1:] if p.startswith("!") else p)) for p in self.patterns]
 
     def ignored(self, path: str) -> bool:
         """Whether ``path`` is excluded: the last matching pattern decides."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.daemon.commit import CommitMixin
 from simulator.daemon.image_archive import ImageArchiveMixin
 from simulator.daemon.image_ops import ImageOpsMixin
 from simulator.daemon.lifecycle import LifecycleMixin
@@ -17,7 +18,7 @@ from simulator.daemon.pull import PullMixin
 from simulator.daemon.views import ViewsMixin
 
 
-class Daemon(LifecycleMixin, PullMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin):
+class Daemon(LifecycleMixin, PullMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin, CommitMixin):
     """The container engine: images, containers, networks, volumes, events."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -133,9 +133,15 @@ class ImageOpsMixin(DaemonCore):
                 }
             )
         rows.reverse()
-        if rows:
-            rows[0]["Id"] = image.id
-            rows[0]["Tags"] = self.images.repo_tags(image.id) or None
+        # Like dockerd, name each row after the local image it made (a build's parent chain).
+        current: ImageRecord | None = image
+        while current is not None and rows:
+            row = len(rows) - len(current.config.get("history") or [])
+            if 0 <= row < len(rows):
+                rows[row]["Id"] = current.id
+                rows[row]["Tags"] = self.images.repo_tags(current.id) or None
+            parent = str(current.config.get("parent") or "")
+            current = self.images.images.get(parent) if parent else None
         return rows
 
     def image_summary(self, image: ImageRecord) -> dict[str, Any]:
@@ -159,7 +165,7 @@ class ImageOpsMixin(DaemonCore):
             "Id": image.id,
             "RepoTags": self.images.repo_tags(image.id),
             "RepoDigests": self.images.repo_digests(image.id),
-            "Parent": "",
+            "Parent": str(image.config.get("parent") or ""),
             "Comment": str(image.config.get("comment", "")),
             "Created": image.created or format_timestamp_rfc3339nano(self.wall(0)),
             "DockerVersion": "",
@@ -181,7 +187,7 @@ class ImageOpsMixin(DaemonCore):
                 "Volumes": cfg.get("Volumes"),
                 "WorkingDir": cfg.get("WorkingDir", ""),
                 "Entrypoint": cfg.get("Entrypoint"),
-                "OnBuild": None,
+                "OnBuild": cfg.get("OnBuild"),
                 "Labels": cfg.get("Labels"),
                 **({"StopSignal": cfg["StopSignal"]} if cfg.get("StopSignal") else {}),
             },
