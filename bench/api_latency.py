@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.api_harness import Daemon, connect, csim_daemon, real_dockerd  # noqa: E402
+from tests.api_harness import Daemon, connect, csim_daemon, real_dockerd
 
 
 def list_latency(sock: str, rounds: int) -> float:
@@ -47,7 +47,9 @@ def run_latency(d: Daemon, rounds: int, network: list[str]) -> float:
     samples = []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        r = subprocess.run(["docker", "run", "--rm", *network, "busybox", "true"], env=env, capture_output=True, check=False)
+        r = subprocess.run(
+            ["docker", "run", "--rm", *network, "busybox", "true"], env=env, capture_output=True, check=False
+        )
         samples.append(time.perf_counter() - t0)
         if r.returncode != 0:
             raise RuntimeError(f"docker run failed: {r.stderr.decode(errors='replace')}")
@@ -57,6 +59,10 @@ def run_latency(d: Daemon, rounds: int, network: list[str]) -> float:
 def measure(d: Daemon, rounds: int, list_rounds: int, network: list[str]) -> tuple[float, float]:
     run_latency(d, 2, network)  # warm up
     return list_latency(d.sock, list_rounds), run_latency(d, rounds, network)
+
+
+def row(label: str, list_s: float, run_s: float) -> None:
+    print(f"{label:31} GET /containers/json {list_s * 1000:7.2f} ms   docker run --rm {run_s * 1000:7.1f} ms")
 
 
 def main() -> int:
@@ -72,7 +78,7 @@ def main() -> int:
             print("csim: pull busybox failed")
             return 1
         csim_list, csim_run = measure(csim, args.rounds, args.list_rounds, [])
-    print(f"csim daemon (sim, speed 1000x): GET /containers/json {csim_list * 1000:7.2f} ms   docker run --rm {csim_run * 1000:7.1f} ms")
+    row("csim daemon (sim, speed 1000x):", csim_list, csim_run)
     verdict = "met" if csim_run < 0.150 else "MISSED"
     print(f"  target docker run --rm < 150 ms: {verdict}")
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
@@ -86,8 +92,11 @@ def main() -> int:
     except pytest.skip.Exception as why:
         print(f"real dockerd: not measured ({why})")
         return 0
-    print(f"real dockerd 20.10 (private):   GET /containers/json {real_list * 1000:7.2f} ms   docker run --rm {real_run * 1000:7.1f} ms")
-    print(f"ratio csim/dockerd:             GET /containers/json {csim_list / real_list:7.2f}x      docker run --rm {csim_run / real_run:7.2f}x")
+    row("real dockerd 20.10 (private):", real_list, real_run)
+    print(
+        f"{'ratio csim/dockerd:':31} GET /containers/json {csim_list / real_list:7.2f}x      "
+        f"docker run --rm {csim_run / real_run:7.2f}x"
+    )
     return 0
 
 

@@ -72,7 +72,16 @@ def start_csim(base: Path, *extra: str) -> Daemon:
     log = base / "log"
     with log.open("ab") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "simulator.api.daemon_cmd", "-H", f"unix://{sock}", "--data-root", str(base / "data"), *extra],
+            [
+                sys.executable,
+                "-m",
+                "simulator.api.daemon_cmd",
+                "-H",
+                f"unix://{sock}",
+                "--data-root",
+                str(base / "data"),
+                *extra,
+            ],
             stdout=fh,
             stderr=subprocess.STDOUT,
             cwd=REPO,
@@ -151,7 +160,9 @@ def real_dockerd() -> Iterator[Daemon]:
             pytest.skip(f"could not load busybox into dockerd: {loaded.stderr}")
         yield d
     finally:
-        subprocess.run(["docker", "-H", f"unix://{sock}", "rm", "-f", "-v", *_all_ids(d)], capture_output=True, check=False)
+        subprocess.run(
+            ["docker", "-H", f"unix://{sock}", "rm", "-f", "-v", *_all_ids(d)], capture_output=True, check=False
+        )
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
@@ -197,7 +208,7 @@ def http(
         conn.request(method, target, body=body or None, headers=headers or {})
         resp = conn.getresponse()
         data = resp.read()
-        return resp.status, {k: v for k, v in resp.getheaders()}, data
+        return resp.status, dict(resp.getheaders()), data
     finally:
         conn.close()
 

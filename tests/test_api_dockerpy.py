@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api_harness import Daemon, csim_daemon
+from tests.api_harness import csim_daemon
 
 docker = pytest.importorskip("docker")
 

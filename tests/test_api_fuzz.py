@@ -61,7 +61,8 @@ def hostile_request(rng: random.Random) -> tuple[bytes, bool]:
     version = rng.choice(["/v1.50", "/v1.24", "", "/v1.99", "/v0.1", "/v1.50.1"])
     if kind == 0:  # unknown paths
         path = version + "/" + "/".join(_segment(rng) for _ in range(rng.randrange(1, 4)))
-        return f"{rng.choice(['GET', 'POST', 'PUT', 'DELETE', 'PATCH'])} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(), True
+        method = rng.choice(["GET", "POST", "PUT", "DELETE", "PATCH"])
+        return f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(), True
     if kind == 1:  # known endpoints, bad bodies or unknown objects
         method, path = rng.choice(ENDPOINTS)
         path = version.replace("/v1.50.1", "/v1.50") + path.replace("{x}", "nosuch" + str(rng.randrange(10**6)))
@@ -74,7 +75,9 @@ def hostile_request(rng: random.Random) -> tuple[bytes, bool]:
     if kind == 2:  # garbage instead of HTTP
         return _junk(rng, rng.randrange(1, 200)) + b"\r\n\r\n", True
     if kind == 3:  # huge header values
-        return b"GET /v1.50/info HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * rng.randrange(20000, 100000) + b"\r\n\r\n", True
+        return b"GET /v1.50/info HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * rng.randrange(
+            20000, 100000
+        ) + b"\r\n\r\n", True
     if kind == 4:  # bad query values
         method, target = rng.choice(
             [
@@ -89,9 +92,13 @@ def hostile_request(rng: random.Random) -> tuple[bytes, bool]:
         )
         return f"{method} /v1.50{target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(), True
     if kind == 5:  # a body shorter than announced, then the client leaves
-        return b"POST /v1.50/containers/create HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"Ima", False
+        return b'POST /v1.50/containers/create HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"Ima', False
     if kind == 6:  # bad chunked encoding
-        return b"POST /v1.50/volumes/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n", True
+        return (
+            b"POST /v1.50/volumes/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"zz\r\nxx\r\n0\r\n\r\n",
+            True,
+        )
     # a request line that is far too long
     return b"GET /v1.50/" + b"a" * rng.randrange(20000, 60000) + b" HTTP/1.1\r\nHost: x\r\n\r\n", True
 
@@ -152,5 +159,11 @@ def test_hostile_requests_get_json_errors(sock: str) -> None:
     assert answered >= N_REQUESTS * 0.8
     # Still serving, and still correct.
     assert http(sock, "GET", "/_ping")[:1] == (200,)
-    status, _, body = http(sock, "POST", "/v1.50/containers/create", json.dumps({"Image": "busybox", "Cmd": ["true"]}).encode(), {"Content-Type": "application/json"})
+    status, _, body = http(
+        sock,
+        "POST",
+        "/v1.50/containers/create",
+        json.dumps({"Image": "busybox", "Cmd": ["true"]}).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert status == 201 and len(json.loads(body)["Id"]) == 64

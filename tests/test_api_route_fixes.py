@@ -21,7 +21,10 @@ def test_empty_log_driver_becomes_json_file() -> None:
     w.api("POST", "/images/create", {"fromImage": "busybox", "tag": "latest"})
     body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"LogConfig": {"Type": "", "Config": {}}}}
     cid = w.api("POST", "/containers/create", body=body).body["Id"]
-    assert w.api("GET", f"/containers/{cid}/json").body["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {}}
+    assert w.api("GET", f"/containers/{cid}/json").body["HostConfig"]["LogConfig"] == {
+        "Type": "json-file",
+        "Config": {},
+    }
 
 
 def test_network_and_volume_names_must_be_strings() -> None:

@@ -73,7 +73,9 @@ def test_chunked_request_body(sock: str) -> None:
     s.sendall(
         b"POST /v1.50/volumes/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-        + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
     )
     data = read_all(s)
     assert data.startswith(b"HTTP/1.1 201") and b'"chunky"' in data
@@ -94,7 +96,9 @@ def test_wait_headers_come_before_the_exit(sock: str) -> None:
 
 
 def test_attach_is_101_with_frames_and_buffered_stdin(sock: str) -> None:
-    cid = create(sock, ["sh", "-c", "read x; echo got $x; echo err >&2"], OpenStdin=True, StdinOnce=True, AttachStdin=True)
+    cid = create(
+        sock, ["sh", "-c", "read x; echo got $x; echo err >&2"], OpenStdin=True, StdinOnce=True, AttachStdin=True
+    )
     s = connect(sock)
     s.sendall(
         f"POST /v1.50/containers/{cid}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n".encode()

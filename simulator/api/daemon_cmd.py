@@ -48,7 +48,9 @@ def build_daemon_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_speed, default=1.0, help="world seconds per wall second ('inf': no waiting)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--allow-remote", action="store_true", help="allow listening on a non-loopback TCP address")
-    p.add_argument("--upstream", default="", help="proxy mode: forward to this engine, e.g. unix:///var/run/docker.sock")
+    p.add_argument(
+        "--upstream", default="", help="proxy mode: forward to this engine, e.g. unix:///var/run/docker.sock"
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 

@@ -33,8 +33,8 @@ from aiohttp import web
 import simulator
 from simulator.api.framing import JSON_TYPE, json_body, json_line, log_bytes, stream_content_type
 from simulator.api.listeners import (
-    Host,
     HijackableServer,
+    Host,
     hijack_connection,
     json_error,
     mark_hijacked,
@@ -84,7 +84,7 @@ async def read_body(request: web.BaseRequest, limit: int = MAX_BODY) -> bytes | 
 def api_request(request: web.BaseRequest, body: bytes) -> ApiRequest:
     """An ``ApiRequest`` from an aiohttp request: path decoded, query parsed like Go's url.Values."""
     query = parse_qs(request.query_string, keep_blank_values=True, max_num_fields=1000)
-    headers = {k: v for k, v in request.headers.items()}
+    headers = dict(request.headers.items())
     return ApiRequest(request.method, request.path, query, body, headers)
 
 
@@ -160,9 +160,7 @@ class WorldApi:
         loop = asyncio.get_running_loop()
         parent_id = request.headers.get("X-Csim-Parent", "")
         try:
-            result = await asyncio.wrap_future(
-                self.runner.process(lambda: self._route(req, parent_id)), loop=loop
-            )
+            result = await asyncio.wrap_future(self.runner.process(lambda: self._route(req, parent_id)), loop=loop)
         except WorldBusy:
             return self._error(503, "the daemon is busy: too many requests in flight"), 503
         except WorldStopped:
@@ -186,7 +184,7 @@ class WorldApi:
     def _finish(self, cli_ctx: Any, status: int, method: str) -> None:
         def end() -> None:
             self.csim.end_request(cli_ctx, status)
-            if method != "GET" and method != "HEAD" and self.on_change is not None:
+            if method not in {"GET", "HEAD"} and self.on_change is not None:
                 self.on_change()
 
         try:
@@ -240,7 +238,11 @@ class WorldApi:
         loop = asyncio.get_running_loop()
         bridge = StreamBridge(loop)
         self.runner.post(lambda: stream.consume(bridge))
-        encode = (lambda item: log_bytes(item, r.tty)) if r.stream_kind == "logs" else json_line
+        logs, tty = r.stream_kind == "logs", r.tty
+
+        def encode(item: Any) -> bytes:
+            return log_bytes(item, tty) if logs else json_line(item)
+
         finished = False
         try:
             while True:

@@ -44,7 +44,7 @@ _COMMAND_END = re.compile(r"^/csim/commands/(\d+)/end$")
 
 def client_name(user_agent: str) -> str:
     """``Docker-Client/28.2.2 (linux)`` -> ``Docker-Client/28.2.2``; empty -> ``client``."""
-    return user_agent.split(" ")[0] if user_agent else "client"
+    return user_agent.split(" ", maxsplit=1)[0] if user_agent else "client"
 
 
 class CsimEndpoints:

@@ -29,9 +29,7 @@ from simulator.api.messages import API_VERSION, ApiRequest, ApiResponse
 from simulator.client.session import CliError
 
 USER_AGENT = "csim-cli/0.1"
-_STREAMING = re.compile(
-    r"^/(containers/[^/]+/(wait|logs|stats)|events|images/create|images/.+/push|build)$"
-)
+_STREAMING = re.compile(r"^/(containers/[^/]+/(wait|logs|stats)|events|images/create|images/.+/push|build)$")
 _HIJACK = re.compile(r"^/(containers/[^/]+/attach|exec/[^/]+/start)$")
 
 
@@ -55,7 +53,9 @@ class _Connection(http.client.HTTPConnection):
         parts = urlsplit(host if "://" in host else "unix://" + host)
         self.scheme = parts.scheme
         self.address = (parts.netloc + parts.path) if parts.scheme == "unix" else parts.netloc
-        super().__init__("localhost" if parts.scheme == "unix" else (parts.hostname or "localhost"), parts.port, timeout=timeout)
+        super().__init__(
+            "localhost" if parts.scheme == "unix" else (parts.hostname or "localhost"), parts.port, timeout=timeout
+        )
 
     def connect(self) -> None:
         if self.scheme == "unix":
@@ -194,7 +194,14 @@ class HttpTransport:
         if resp.status == 101 or (hijack and resp.status == 200):
             stream = HttpStream(conn, resp, "logs", tty="raw-stream" in ctype)
             assert conn.sock is not None
-            return ApiResponse(resp.status, stream=stream, stream_kind="logs", tty=stream.tty, hijack=HijackedInput(conn.sock), headers=out_headers)  # type: ignore[arg-type]
+            return ApiResponse(
+                resp.status,
+                stream=stream,  # type: ignore[arg-type]
+                stream_kind="logs",
+                tty=stream.tty,
+                hijack=HijackedInput(conn.sock),
+                headers=out_headers,
+            )  # type: ignore[arg-type]
         if resp.status < 400 and _STREAMING.match(req.path):
             kind = "json" if ctype.startswith("application/json") else "logs"
             stream = HttpStream(conn, resp, kind, tty="raw-stream" in ctype)
@@ -209,7 +216,9 @@ class HttpTransport:
             except ValueError:
                 pass
         if resp.status >= 400:
-            return ApiResponse(resp.status, body={"message": data.decode("utf-8", "replace").strip()}, headers=out_headers)
+            return ApiResponse(
+                resp.status, body={"message": data.decode("utf-8", "replace").strip()}, headers=out_headers
+            )
         return ApiResponse(resp.status, raw=data, content_type=ctype, headers=out_headers)
 
     def drain(self, stream: Any, on_item: Callable[[Any], None] | None = None) -> list[Any]:
