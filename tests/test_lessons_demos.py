@@ -83,7 +83,6 @@ def test_lessons_package_does_not_import_textual() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: containers on a user-defined network cannot reach each other")
 def test_containers_on_a_user_network_reach_each_other_by_name() -> None:
     """Docker's embedded DNS resolves container names on user-defined networks (lesson `networks`)."""
     from simulator.des.world import World

@@ -140,6 +140,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             args=argv[1:],
         )
         network = self._network_for_create(host_config, body)
+        container.networks = {network: {}}
         mounts = yield from self._prepare_mounts(ctx, container)
         container.mounts = mounts
         self.containers.add(container)
@@ -150,7 +151,6 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         except DockerError:
             self.containers.remove(container)
             raise
-        container.networks = {network: {}}
         extra = body.get("NetworkingConfig") or {}
         endpoints = (extra.get("EndpointsConfig") or {}) if isinstance(extra, dict) else {}
         aliases = (endpoints.get(network) or {}).get("Aliases") if endpoints else None

@@ -139,8 +139,11 @@ class NetworkMixin(DaemonCore):
         me = self.containers.find(container_id)
         if me is None:
             return None
-        if name in ("localhost", me.config.get("Hostname")):
+        if name == "localhost":
             return "127.0.0.1"
+        if name in (me.config.get("Hostname"), me.name):
+            own = [s.get("IPAddress") for s in me.networks.values() if s.get("IPAddress")]
+            return str(own[0]) if own else "127.0.0.1"
         for net_name in me.networks:
             net = self.networks.get(net_name)
             if net is None or not net.user_defined or container_id not in net.endpoints:

@@ -50,9 +50,9 @@ class Tracer:
         self,
         hop: str,
         name: str,
+        /,
         parent: SpanContext | None = None,
         trace_id: str | None = None,
-        /,
         **attrs: Any,
     ) -> SpanContext:
         if hop not in HOPS:
@@ -86,6 +86,6 @@ class Tracer:
         self._sink(span)
         return span
 
-    def instant(self, hop: str, name: str, parent: SpanContext | None = None, /, **attrs: Any) -> Span:
+    def instant(self, hop: str, name: str, /, parent: SpanContext | None = None, **attrs: Any) -> Span:
         """A zero-length span: a fact that happened at one moment."""
         return self.end(self.start(hop, name, parent, **attrs))

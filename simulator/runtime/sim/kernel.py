@@ -221,7 +221,10 @@ class Kernel:
         proc.container.listeners[port] = Listener(port, proc, handler)
 
     def own_ip(self, container: Container) -> str:
-        return container.spec.endpoints[0].ip if container.spec.endpoints else "127.0.0.1"
+        """The container's address: the daemon allocates it when the container starts."""
+        if container.spec.endpoints:
+            return container.spec.endpoints[0].ip
+        return self.network.resolve(container.id, container.hostname) or "127.0.0.1"
 
     def resolve(self, container: Container, name: str) -> str | None:
         """Name resolution from inside ``container`` (IP literals, localhost, hosts, DNS)."""
