@@ -351,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `csim ... | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as err:  # a bug in csim: say so briefly, keep the details
         import tempfile
         import traceback
@@ -368,6 +372,10 @@ def _main(argv: list[str] | None = None) -> int:
 
     if not argv or argv[0] == "tui":
         return open_tui(argv[1:], Path(state_dir(None)))
+    if argv[0] in ("lesson", "demo", "class", "exercise"):
+        from simulator.lessons.cli import main as lessons_main
+
+        return lessons_main(argv)
     if argv[0] in ("registry", "runtime"):
         from simulator.client import tools_cmd
 
