@@ -21,7 +21,7 @@ from simulator.api.framing import (
     stream_content_type,
 )
 from simulator.api.listeners import HostError, parse_host
-from simulator.api.worldthread import StreamBridge, StreamOverflow, WorldThread
+from simulator.api.worldthread import StreamBridge, StreamOverflow, WorldStopped, WorldThread
 from simulator.daemon.containers import LogEntry
 
 
@@ -99,6 +99,7 @@ def test_world_thread_keeps_scaled_real_time() -> None:
     finally:
         runner.stop()
     assert not runner.alive
+    assert isinstance(runner.call(lambda: None).exception(1), WorldStopped)  # never a hang at shutdown
 
 
 def test_stream_bridge_is_bounded() -> None:

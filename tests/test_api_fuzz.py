@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -26,8 +27,11 @@ def sock() -> Iterator[str]:
     path = str(base / "f.sock")
     world = World(seed=7)
     world.api("POST", "/images/create", {"fromImage": "busybox", "tag": "latest"})
-    with serve_in_thread(world, [Host("unix", path=path)], speed=50.0):
-        yield path
+    try:
+        with serve_in_thread(world, [Host("unix", path=path)], speed=50.0):
+            yield path
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _junk(rng: random.Random, n: int) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +21,11 @@ def host() -> Iterator[str]:
 
     base = Path(tempfile.mkdtemp(prefix="csim-http-"))
     path = str(base / "h.sock")
-    with serve_in_thread(World(), [Host("unix", path=path)], speed=20.0):
-        yield f"unix://{path}"
+    try:
+        with serve_in_thread(World(), [Host("unix", path=path)], speed=20.0):
+            yield f"unix://{path}"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def csim(host: str, *argv: str) -> tuple[int, str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,8 +25,11 @@ def sock() -> Iterator[str]:
     path = str(base / "s.sock")
     world = World()
     world.api("POST", "/images/create", {"fromImage": "busybox", "tag": "latest"})
-    with serve_in_thread(world, [Host("unix", path=path)], speed=10.0):
-        yield path
+    try:
+        with serve_in_thread(world, [Host("unix", path=path)], speed=10.0):
+            yield path
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def create(sock: str, cmd: list[str], **extra: object) -> str:
@@ -144,7 +148,7 @@ def test_trace_feed_follows_live(sock: str) -> None:
     http(sock, "GET", "/v1.50/version", headers={"User-Agent": "live-test/1"})
     data = rest
     deadline = time.monotonic() + 5
-    while b"live-test/1" not in data and time.monotonic() < deadline:
+    while b'"name":"live-test/1 GET /version"' not in data and time.monotonic() < deadline:
         data += s.recv(65536)
     s.close()
     assert b'"name":"live-test/1 GET /version"' in data

@@ -151,7 +151,7 @@ class WorldDaemon:
 
     async def _save(self) -> None:
         try:
-            await asyncio.wrap_future(self.runner.call(self.save_now))
+            await asyncio.wait_for(asyncio.wrap_future(self.runner.call(self.save_now)), 60)
         except Exception:
             _log.exception("saving the world failed")
 

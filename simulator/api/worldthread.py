@@ -97,7 +97,7 @@ class WorldThread:
     # -- jobs -----------------------------------------------------------------------
     def post(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the world thread soon; errors are logged, never raised here."""
-        if not self._running:
+        if not self._running or not self._thread.is_alive():
             raise WorldStopped("the world is stopped")
         try:
             self._inbox.put_nowait(fn)
