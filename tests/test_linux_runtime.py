@@ -286,9 +286,10 @@ def test_spans_have_measured_durations(world: World, runtime: Any) -> None:
     assert {"containerd", "shim", "runc", "kernel"} <= hops
 
 
-def _snapshot() -> tuple[int, set[str], set[int]]:
+def _snapshot(root: Path) -> tuple[int, set[str], set[int]]:
+    # Only this runtime's mounts: other tests (or a student's csim) may mount and unmount meanwhile.
     with open("/proc/self/mountinfo") as f:
-        mounts = len(f.readlines())
+        mounts = sum(1 for line in f if str(root) in line)
     groups: set[str] = set()
     for controller in ("memory", "pids", "freezer", "cpu"):
         base = Path("/sys/fs/cgroup") / controller / "csim"
@@ -301,7 +302,7 @@ def _snapshot() -> tuple[int, set[str], set[int]]:
 @pytest.mark.slow
 def test_no_leaks_after_many_cycles(world: World, runtime: Any) -> None:
     run_container(world, runtime, spec(new_id(), ("true",)))
-    mounts, groups, procs = _snapshot()
+    mounts, groups, procs = _snapshot(runtime.state_root.parent)
     for i in range(30):
         if i % 3 == 0:
             c = Running(world, runtime, ("sleep", "30"))
@@ -311,7 +312,7 @@ def test_no_leaks_after_many_cycles(world: World, runtime: Any) -> None:
         else:
             run_container(world, runtime, spec(new_id(), ("sh", "-c", "echo $$ >/dev/null")))
     time.sleep(0.1)
-    after_mounts, after_groups, after_procs = _snapshot()
+    after_mounts, after_groups, after_procs = _snapshot(runtime.state_root.parent)
     assert after_mounts == mounts
     assert after_groups == groups
     leftover = {p for p in after_procs - procs if Path(f"/proc/{p}").exists()}
