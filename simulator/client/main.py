@@ -188,6 +188,9 @@ def build_parser() -> DockerArgParser:
     from simulator.client.tools_cmd import add_image_tool_parsers
 
     add_image_tool_parsers(sub)
+    from simulator.client.push_cmd import add_push_parser
+
+    add_push_parser(sub)
     return root
 
 
@@ -225,6 +228,10 @@ def dispatch(s: Any, a: argparse.Namespace) -> int:
         return int(tools_cmd.cmd_load(s, a) if cmd == "load" else tools_cmd.cmd_save(s, a))
     if cmd == "trace":
         return trace_export(s, a)
+    if cmd == "push":
+        from simulator.client.push_cmd import cmd_push
+
+        return cmd_push(s, a)
     return int(table[cmd](s, a))
 
 

@@ -15,10 +15,11 @@ from simulator.daemon.image_archive import ImageArchiveMixin
 from simulator.daemon.image_ops import ImageOpsMixin
 from simulator.daemon.lifecycle import LifecycleMixin
 from simulator.daemon.pull import PullMixin
+from simulator.daemon.push import PushMixin
 from simulator.daemon.views import ViewsMixin
 
 
-class Daemon(LifecycleMixin, PullMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin, CommitMixin):
+class Daemon(LifecycleMixin, PullMixin, PushMixin, ImageOpsMixin, ViewsMixin, ImageArchiveMixin, CommitMixin):
     """The container engine: images, containers, networks, volumes, events."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

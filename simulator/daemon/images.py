@@ -98,11 +98,20 @@ class ImageService:
         return any(diff_id in img.diff_ids for img in self.images.values())
 
     def blob_for_diff_id(self, diff_id: str) -> LayerRecord | None:
+        """A layer record for ``diff_id``, preferring one whose blob the store holds.
+
+        A layer can be known by two blobs (the plain tar loaded locally, the gzip
+        a registry served); a pull that found it ``Already exists`` records the
+        registry's blob without fetching it.
+        """
+        found = None
         for img in self.images.values():
             for layer in img.layers:
                 if layer.diff_id == diff_id:
-                    return layer
-        return None
+                    if self.content.has(layer.blob_digest):
+                        return layer
+                    found = found or layer
+        return found
 
     def layer_tar(self, diff_id: str) -> bytes:
         """The uncompressed tar of a layer (the runtime protocol's ``LayerStore``)."""

@@ -10,6 +10,7 @@ has to be downloaded.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +81,30 @@ class LinuxWorld(World):
         self.tracer._clock = lambda: max(float(self.env.now), self.driver.world_time())
         unpacker = LayerUnpacker(self.state_dir / "layers", content)
         self.layer_dirs = LayerDirs(unpacker, self.daemon.images)
+        self._post: Callable[[Callable[[], None]], None] = self.driver.post
         self.runtime = LinuxRuntime(
             self.env,
             self.tracer,
             self.layer_dirs,
             self.state_dir / "containers",
-            self.driver.post,
+            lambda fn: self._post(fn),
             runtime_binary,
         )
         self.daemon.attach_runtime(self.runtime)
-        self.daemon.registry = OfflineRegistry()
+        from simulator.daemon.registry_source import Handoff, HttpRegistrySource, RegistryRouter
+
+        self.poster = self.driver.post
+        self.handoff = Handoff(self.env, self.driver.post)
+        self.http_registry = HttpRegistrySource(self.env, self.tracer, self.handoff, self.params.hub, realtime=True)
+        self.daemon.registry = RegistryRouter.from_environment(self.http_registry, fallback=OfflineRegistry())
 
     def container_log(self, container_id: str) -> Path:
         """The shim's json-file log of a container's init process."""
         return Path(self.state_dir or ".") / "containers" / container_id / "init" / "log.json"
+
+    def route_posts(self, post: Callable[[Callable[[], None]], None]) -> None:
+        """Hand the runtime's results to another driver of this world (``csim daemon``'s thread)."""
+        self._post = post
 
     def live_driver(self) -> WallClockDriver:
         return self.driver

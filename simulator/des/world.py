@@ -7,6 +7,7 @@ lessons and the benchmarks all drive a ``World``.
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,12 +74,20 @@ class World:
             epoch=epoch,
         )
         self.runtime: Any = None
+        # Real work on other threads (a registry transfer) completes events through ``post``.
+        self.inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.poster: Callable[[Callable[[], None]], None] | None = None  # set by a thread driving the world
+        from simulator.daemon.registry_source import Handoff, HttpRegistrySource, RegistryRouter
+
+        self.handoff = Handoff(self.env, self.post)
+        self.http_registry = HttpRegistrySource(self.env, self.tracer, self.handoff, self.params.hub)
         if runtime:
             from simulator.runtime.sim.runtime import SimRuntime
 
             self.runtime = SimRuntime(self.env, self.tracer, self.daemon.images, self.daemon, self.params.kernel)
             self.daemon.attach_runtime(self.runtime)
-            self.daemon.registry = SimHubRegistry(self.env, self.tracer, default_hub(), self.params.hub)
+            hub = SimHubRegistry(self.env, self.tracer, default_hub(), self.params.hub)
+            self.daemon.registry = RegistryRouter(self.http_registry, hub=hub)
         self.router = Router(self.daemon, self.params.api)
         self.state_dir: Path | None = None
 
@@ -96,13 +105,29 @@ class World:
         return load_world(Path(state_dir), seed=seed)
 
     # -- driving the world ----------------------------------------------------------
+    def post(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the world's thread (safe from any thread)."""
+        (self.poster or self.inbox.put)(fn)
+
     def run_until(self, event: simpy.Event, horizon: float = 3600.0) -> None:
-        """Run the world until ``event`` fires, or nothing is left to do, or ``horizon`` passes."""
+        """Run the world until ``event`` fires, or nothing is left to do, or ``horizon`` passes.
+
+        While real work is in flight on other threads (``handoff.pending``), an
+        idle world waits for what they post instead of stopping.
+        """
         limit = self.env.now + horizon
         while not event.processed:
+            while not self.inbox.empty():
+                self.inbox.get_nowait()()
             nxt = self.env.peek()
             if nxt == float("inf") or nxt > limit:
-                break
+                if self.handoff.pending <= 0:
+                    break
+                try:
+                    self.inbox.get(timeout=horizon)()
+                except queue.Empty:
+                    break
+                continue
             self.env.step()
 
     def request(self, req: ApiRequest, parent: SpanContext | None = None) -> ApiResponse:
