@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.daemon.containers import Container
 from simulator.daemon.core import DaemonCore, Proc
-from simulator.model.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from simulator.model.errors import Conflict, DockerError, Forbidden, InvalidParameter, NotFound
 from simulator.model.network import (
     DEFAULT_BRIDGE_SUBNET,
     PREDEFINED,
@@ -23,6 +23,7 @@ from simulator.model.network import (
     next_pool,
     validate_subnet,
 )
+from simulator.runtime.protocol import EndpointSpec
 from simulator.trace.tracer import SpanContext
 
 
@@ -84,9 +85,13 @@ class NetworkMixin(DaemonCore):
             if net is None:
                 continue
             yield self.work(self.params.network_attach)
-            self._attach_endpoint(c, net)
+            try:
+                self._attach_endpoint(c, net, ctx)
+            except DockerError:
+                self._disconnect_networks(c)
+                raise
 
-    def _attach_endpoint(self, c: Container, net: Network) -> None:
+    def _attach_endpoint(self, c: Container, net: Network, ctx: SpanContext | None = None) -> None:
         settings = c.networks.setdefault(net.name, {})
         ip = ""
         if net.driver == "bridge":
@@ -100,6 +105,14 @@ class NetworkMixin(DaemonCore):
             aliases=list(settings.get("Aliases") or []),
         )
         net.endpoints[c.id] = endpoint
+        if getattr(self.runtime, "attach_network", None) is not None:
+            try:
+                self._attach_in_runtime(c, net, endpoint, ctx)
+            except DockerError:
+                del net.endpoints[c.id]
+                net.release_ip(ip)
+                self.runtime.detach_network(c.id, self._endpoint_spec(net, endpoint), ctx)  # type: ignore[union-attr]
+                raise
         settings.update(
             {
                 "NetworkID": net.id,
@@ -112,10 +125,33 @@ class NetworkMixin(DaemonCore):
         )
         self.event("network", "connect", net.id, container=c.id, name=net.name, type=net.driver)
 
+    def _attach_in_runtime(self, c: Container, net: Network, ep: Endpoint, ctx: SpanContext | None) -> None:
+        """Real backend: plug the container in (veth, IP, /etc/hosts) and publish its ports."""
+        spec = self._endpoint_spec(net, ep)
+        self.runtime.attach_network(c.id, spec, ctx)  # type: ignore[union-attr]
+        bindings = c.host_config.get("PortBindings") or {}
+        publish = getattr(self.runtime, "publish_ports", None)
+        if publish is not None and bindings and ep.ip and net.name == self._network_mode(c):
+            publish(c.id, spec, bindings, ctx, c.name)
+
+    def _endpoint_spec(self, net: Network, ep: Endpoint) -> EndpointSpec:
+        return EndpointSpec(
+            network=net.name,
+            network_id=net.id,
+            ip=ep.ip,
+            prefix_len=net.prefix_len if ep.ip else 0,
+            gateway=net.gateway if ep.ip else "",
+            mac=ep.mac,
+            aliases=tuple(ep.aliases),
+        )
+
     def _detach_endpoint(self, c: Container, net: Network) -> None:
         endpoint = net.endpoints.pop(c.id, None)
         if endpoint is None:
             return
+        detach = getattr(self.runtime, "detach_network", None)
+        if detach is not None:
+            detach(c.id, self._endpoint_spec(net, endpoint), None)
         net.release_ip(endpoint.ip)
         settings = c.networks.get(net.name)
         if settings is not None:
@@ -223,6 +259,9 @@ class NetworkMixin(DaemonCore):
                 labels=dict(body.get("Labels") or {}),
                 options=dict(body.get("Options") or {}),
             )
+            ensure = getattr(self.runtime, "ensure_bridge", None)
+            if ensure is not None:
+                ensure(net.name, net.id, net.subnet, net.gateway)
             self.networks[name] = net
         except Exception as err:
             self.end(ctx, error=str(err))
@@ -244,11 +283,17 @@ class NetworkMixin(DaemonCore):
                 )
             yield self.work(self.params.op)
             del self.networks[net.name]
+            self._remove_bridge(net)
         except Exception as err:
             self.end(ctx, error=str(err))
             raise
         self.event("network", "destroy", net.id, name=net.name, type=net.driver)
         self.end(ctx)
+
+    def _remove_bridge(self, net: Network) -> None:
+        remove = getattr(self.runtime, "remove_bridge", None)
+        if remove is not None:
+            remove(net.name, net.id)
 
     def connect_network(self, parent: SpanContext, ref: str, body: dict[str, Any]) -> Proc:
         ctx = self.span("NetworkConnect", parent, network=ref)
@@ -268,7 +313,11 @@ class NetworkMixin(DaemonCore):
             c.networks[net.name] = {k: v for k, v in cfg.items() if k in ("Aliases", "IPAMConfig")}
             yield self.work(self.params.network_attach)
             if c.state.running:
-                self._attach_endpoint(c, net)
+                try:
+                    self._attach_endpoint(c, net, ctx)
+                except DockerError:
+                    del c.networks[net.name]
+                    raise
         except Exception as err:
             self.end(ctx, error=str(err))
             raise
@@ -297,6 +346,7 @@ class NetworkMixin(DaemonCore):
                 continue
             yield self.work(self.params.op)
             del self.networks[net.name]
+            self._remove_bridge(net)
             self.event("network", "destroy", net.id, name=net.name, type=net.driver)
             deleted.append(net.name)
         self.end(ctx)

@@ -252,7 +252,17 @@ def init_container(
     flags = 0
     for ns in linux.get("namespaces") or []:
         kind = ns.get("type", "")
-        if kind in sc.NAMESPACES and kind not in ("pid", "user"):
+        if kind not in sc.NAMESPACES or kind in ("pid", "user"):
+            continue
+        if ns.get("path"):
+            # A namespace made beforehand (the network one, pinned at create): join it.
+            with progress.step(f"setns({ns['path']})"):
+                fd = os.open(ns["path"], os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    sc.setns(fd, sc.NAMESPACES[kind][0])
+                finally:
+                    os.close(fd)
+        else:
             flags |= sc.NAMESPACES[kind][0]
     with progress.step(f"unshare({sc.clone_flag_names(flags)})"):
         sc.unshare(flags)

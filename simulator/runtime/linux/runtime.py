@@ -33,15 +33,17 @@ from typing import Any, Protocol, TypeVar
 import simpy
 
 from simulator.model.errors import DockerError, InvalidParameter, NotFound, SystemError_
-from simulator.runtime.linux import diff, etcfiles, introspect, shim
+from simulator.runtime.linux import diff, etcfiles, introspect, portproxy, shim
 from simulator.runtime.linux import rootfs as fs
 from simulator.runtime.linux.cgroups import Cgroup, CgroupManager, CgroupResources
+from simulator.runtime.linux.network import BridgeSpec, ContainerNetworks, Step, bridge_name
 from simulator.runtime.linux.process import ExecError
 from simulator.runtime.linux.state import ContainerDir, ProcessDir, read_json, write_json_atomic
 from simulator.runtime.linux.tracing import Post, SpanRelay
 from simulator.runtime.linux.watcher import ProcessWatcher, exit_status
 from simulator.runtime.protocol import (
     ContainerSpec,
+    EndpointSpec,
     ExitStatus,
     Proc,
     ProcessHandle,
@@ -132,6 +134,7 @@ class LinuxRuntime:
         self.name = Path(self.binary).name if self.binary else "linux"
         self.cgroups = cgroups or CgroupManager.for_host()
         self._containers: dict[str, _Container] = {}
+        self.networks = ContainerNetworks(self.state_root)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="linux-runtime")
         self._factor = float(getattr(env, "factor", 1.0) or 1.0)
 
@@ -186,6 +189,11 @@ class LinuxRuntime:
         try:
             cdir.path.mkdir(parents=True)
             files = etcfiles.write(cdir.path, spec)
+            netns_path = None
+            if spec.network_mode != "host":
+                t0 = time.monotonic()
+                netns_path = os.fspath(self.networks.create_sandbox(cdir.path, spec.name, spec.hostname))
+                relay.span("kernel", "unshare(CLONE_NEWNET) + mount --bind netns (ip netns add)", t0, time.monotonic())
             # Docker's "<id>-init" layer: mount points that must not show in `docker diff`.
             fs.make_init_layer(cdir.init_layer)
             lowers = [cdir.init_layer, *lowers]
@@ -201,6 +209,7 @@ class LinuxRuntime:
                 spec,
                 "rootfs",
                 cgroups_path=self.cgroups.cgroups_path(spec.id),
+                netns_path=netns_path,
                 hostname_path=os.fspath(files["hostname"]),
                 hosts_path=os.fspath(files["hosts"]),
                 resolv_conf_path=os.fspath(files["resolv.conf"]),
@@ -218,6 +227,7 @@ class LinuxRuntime:
                 },
             )
         except BaseException:
+            self.networks.destroy_sandbox(cdir.path)
             _destroy_dir(cdir, cgroup)
             raise
         self._containers[spec.id] = _Container(cdir, config, lowers, cgroup)
@@ -468,6 +478,9 @@ class LinuxRuntime:
                 self._runc("delete", "--force", container_id)
                 relay.span("runc", f"{self.name} delete", t0, time.monotonic())
             t0 = time.monotonic()
+            self.networks.destroy_sandbox(c.cdir.path)
+            relay.span("kernel", "delete veths, umount netns", t0, time.monotonic())
+            t0 = time.monotonic()
             _destroy_dir(c.cdir, c.cgroup)
             relay.span("kernel", "umount rootfs, rmdir cgroup", t0, time.monotonic())
 
@@ -558,6 +571,7 @@ class LinuxRuntime:
                     _wait_gone(int(record["shim"]), _SHIM_EXIT_SECONDS)
             if self.binary:
                 self._runc("delete", "--force", container_id)
+            self.networks.destroy_sandbox(cdir.path)
             _destroy_dir(cdir, cgroup)
             self._containers.pop(container_id, None)
             reaped.append(container_id)
@@ -570,6 +584,78 @@ class LinuxRuntime:
                 if p is not None and p.watcher is not None:
                     p.watcher.stop()
         self._pool.shutdown(wait=False)
+
+    # -- networks -------------------------------------------------------------------------
+    # The daemon calls these from its (synchronous) endpoint bookkeeping on the world
+    # thread; the netlink work takes a few milliseconds and runs right there, timed
+    # into kernel spans. Namespace switches happen on fresh threads (``netns.py``).
+
+    def ensure_bridge(self, network: str, network_id: str, subnet: str, gateway: str) -> None:
+        """``docker network create``: the network's bridge on the host."""
+        spec = BridgeSpec(network, network_id, subnet, gateway)
+        self._network_op("create bridge", None, lambda: self.networks.ensure_bridge(spec), network)
+
+    def remove_bridge(self, network: str, network_id: str) -> None:
+        """``docker network rm``: delete the network's bridge."""
+        self._network_op("delete bridge", None, lambda: self.networks.remove_bridge(network, network_id), network)
+
+    def attach_network(self, container_id: str, endpoint: EndpointSpec, parent: SpanContext | None = None) -> None:
+        """Plug the container's namespace into the endpoint's bridge (veth, IP, route, hosts)."""
+        self._network_op(
+            f"join {endpoint.network}", parent, lambda: self.networks.attach(container_id, endpoint), endpoint.network
+        )
+
+    def detach_network(self, container_id: str, endpoint: EndpointSpec, parent: SpanContext | None = None) -> None:
+        """Unplug the container from one network; never fails (what is gone is gone)."""
+        with contextlib.suppress(DockerError):
+            self._network_op(
+                f"leave {endpoint.network}",
+                parent,
+                lambda: self.networks.detach(container_id, endpoint.network_id),
+                endpoint.network,
+            )
+
+    def publish_ports(
+        self,
+        container_id: str,
+        endpoint: EndpointSpec,
+        port_bindings: dict[str, Any],
+        parent: SpanContext | None = None,
+        container_name: str = "",
+    ) -> list[dict[str, str]]:
+        """Start the endpoint's port proxy (``-p``); the bindings really bound."""
+        bindings = portproxy.parse_bindings(port_bindings)
+        if not bindings or not endpoint.ip:
+            return []
+        record = self.networks.sandbox(container_id).proxy_file(endpoint.network_id)
+        device = bridge_name(endpoint.network, endpoint.network_id)
+        portproxy.stop(record)
+        bound: list[portproxy.PortBinding] = []
+
+        def work() -> list[Step]:
+            t0 = time.monotonic()
+            bound.extend(portproxy.start(record, endpoint.ip, device, bindings, container_name or container_id[:12]))
+            ports = ", ".join(f"{b.host_ip}:{b.host_port}->{b.key}" for b in bound)
+            return [(f"fork port proxy {ports} -> {endpoint.ip}", t0, time.monotonic())]
+
+        self._network_op("publish ports", parent, work, endpoint.network)
+        return [b.to_api() | {"Port": b.key} for b in bound]
+
+    def _network_op(self, name: str, parent: SpanContext | None, work: Callable[[], list[Step]], network: str) -> None:
+        own = self.tracer.start("dockerd", f"network {name}", parent, network=network)
+        relay = SpanRelay(self.tracer, lambda fn: fn(), own, self._factor)
+        try:
+            steps = work()
+        except DockerError as exc:
+            self.tracer.end(own, error=exc.message)
+            raise
+        except Exception as exc:
+            message = f"failed to set up container networking on {network}: {exc}"
+            self.tracer.end(own, error=message)
+            raise SystemError_(message) from None
+        for step, t0, t1 in steps:
+            relay.span("kernel", step, t0, t1)
+        self.tracer.end(own)
 
     # -- inspection -----------------------------------------------------------------------
 
