@@ -63,6 +63,8 @@ class WorldThread:
             raise ValueError("speed must be positive")
         self.world = world
         self.env = world.env
+        if hasattr(world, "poster"):
+            world.poster = self.post  # work on other threads (a registry transfer) reaches the world here
         self.speed = speed
         self._clock = clock
         self._inbox: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=inbox_size)

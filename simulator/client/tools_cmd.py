@@ -70,7 +70,16 @@ def run_registry_command(argv: list[str]) -> int:
     p.add_argument("--read-only", action="store_true")
     p.add_argument("--htpasswd", default=None)
     p.add_argument("--allow-remote", action="store_true", help="listen on a non-loopback address")
+    p.add_argument("--seed", action="store_true", help="push the bootstrapped busybox to the registry at --addr")
     a = p.parse_args(argv)
+    if a.seed:
+        from simulator.daemon.push import seed_registry
+
+        try:
+            seed_registry(a.addr, sys.stdout)
+        except DockerError as err:
+            raise CliError(f"csim registry --seed: {err.message}", 1) from None
+        return 0
     from simulator.registry.server import run_registry
 
     users = None

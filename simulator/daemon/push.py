@@ -20,7 +20,7 @@ import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TextIO
 
 import simpy
 
@@ -300,3 +300,44 @@ class PushMixin(DaemonCore):
         else:
             emit({"status": "Pushed", "progressDetail": {}, "id": lid})
         return None
+
+
+def seed_registry(addr: str, out: TextIO | None = None, repository: str = "library/busybox") -> list[str]:
+    """Push the bootstrapped busybox (``simulator.daemon.bootstrap``) to a running registry.
+
+    What ``csim registry --seed`` does, so a fresh machine has something to
+    pull: ``docker.io`` names resolve to ``library/...`` on the linux backend's
+    default registry (``CSIM_REGISTRY``). Prints Docker's push lines to ``out``.
+
+    Returns:
+        The references pushed (``127.0.0.1:5000/library/busybox:latest``).
+
+    Raises:
+        DockerError: the registry is unreachable or refused a blob or the manifest.
+    """
+    from simulator.daemon.bootstrap import bootstrap_busybox
+    from simulator.registry.client import RegistryClient
+
+    def say(line: str) -> None:
+        if out is not None:
+            out.write(line + "\n")
+            out.flush()
+
+    host = addr.split("://", 1)[-1].rstrip("/")
+    image = bootstrap_busybox()
+    client = RegistryClient(f"http://{host}")
+    client.ping()
+    say(f"The push refers to repository [{host}/{repository}]")
+    layers: list[LayerPush] = []
+    for diff_id, tar in zip(image.diff_ids, image.layers, strict=True):
+        blob = gzip_layer(tar)
+        digest = sha256_digest(blob)
+        result = client.push_blob(repository, digest, blob)
+        say(f"{short_id(diff_id)}: {'Layer already exists' if result == 'exists' else 'Pushed'}")
+        layers.append(LayerPush(diff_id, digest, True, None, digest, len(blob)))
+    config = bytes(image.config)
+    client.push_blob(repository, sha256_digest(config), config)
+    manifest = docker_manifest(config, layers)
+    digest = client.put_manifest(repository, "latest", manifest, MEDIA_TYPE_DOCKER_MANIFEST)
+    say(f"latest: digest: {digest} size: {len(manifest)}")
+    return [f"{host}/{repository}:latest"]

@@ -18,7 +18,16 @@ if TYPE_CHECKING:
 
 __all__ = ["KEY_ATTRS", "render_span_tree", "span_label"]
 
-KEY_ATTRS: tuple[str, ...] = ("status", "exit_code", "error", "image", "container", "bytes")
+KEY_ATTRS: tuple[str, ...] = (
+    "status",
+    "exit_code",
+    "error",
+    "image",
+    "container",
+    "bytes",
+    "measured_s",  # a real transfer's wall time ...
+    "predicted_s",  # ... beside the model's prediction for it
+)
 
 
 def span_label(span: Span) -> str:
@@ -102,10 +111,8 @@ def render_span_tree(spans: Iterable[Span], *, as_text: bool = False) -> Tree | 
             parent = nodes.get(span.parent_id) if span.parent_id is not None else None
             owner = parent if parent is not None else branch
             facts = "  ".join(f"{k}={span.attrs[k]}" for k in KEY_ATTRS if k in span.attrs)
-            label = (
-                f"[cyan]\\[{escape(span.hop)}][/] {escape(span.name)}  "
-                f"[dim]{span.duration * 1000:.3f} ms[/]"
-                + (f"  [yellow]{escape(facts)}[/]" if facts else "")
+            label = f"[cyan]\\[{escape(span.hop)}][/] {escape(span.name)}  [dim]{span.duration * 1000:.3f} ms[/]" + (
+                f"  [yellow]{escape(facts)}[/]" if facts else ""
             )
             nodes[span.span_id] = owner.add(label)
     return top
