@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -34,11 +35,13 @@ from simulator.tui.backend import Backend, BackendError, CommandResult, open_bac
 from simulator.tui.completion import split_command
 from simulator.tui.flow_layout import TRACE_COLOURS, Packet
 from simulator.tui.i18n import Language, default_language, other_language, tr
+from simulator.tui.lesson_control import LessonControl
 from simulator.tui.snapshot import WorldSnapshot, take_snapshot
 from simulator.tui.timeline import FrameSpan, Timeline
 from simulator.tui.widgets.console import CommandBar, Console
 from simulator.tui.widgets.containers import ContainersPanel
 from simulator.tui.widgets.flow import FlowScene, FlowView
+from simulator.tui.widgets.lesson import LessonPane
 from simulator.tui.widgets.lifecycle import LifecycleDiagram
 from simulator.tui.widgets.state_panels import EventsPanel, ImagesPanel
 from simulator.tui.widgets.timeline_bar import TimelineBar, TimelineView
@@ -55,6 +58,9 @@ TIMELINE_WINDOW = 150
 """Steps either side of the cursor the timeline bar is given."""
 MAX_DRAIN = 5000
 """Spans taken from the inbox per tick, so a flood cannot stall the UI."""
+
+_HELP_EXTRA = ("request_start", "request_end", "view", "screenshot", "lesson_hint_f8", "lesson_next_f9")
+"""Hidden from the footer but listed on the help screen."""
 
 _ACTION_STATE = {
     "create": "created",
@@ -96,6 +102,12 @@ def _bindings(lang: Language) -> list[Binding]:
         b("colon,i", "focus_command", "bind.focus_command", "focus_command", display=":"),
         b("ctrl+s", "save_svg", "bind.screenshot", "screenshot", show=False),
         b("q", "quit", "bind.quit", "quit"),
+        b("f3", "lessons", "bind.lessons", "lessons", display="F3", priority=True),
+        b("h", "lesson_hint", "bind.hint", "lesson_hint"),
+        b("n", "lesson_next", "bind.next", "lesson_next"),
+        b("f8", "lesson_hint", "bind.hint", "lesson_hint_f8", show=False, priority=True),
+        b("f9", "lesson_next", "bind.next", "lesson_next_f9", show=False, priority=True),
+        *(b(str(n), f"lesson_answer({n})", "bind.answer", f"lesson_answer_{n}", show=False) for n in range(1, 10)),
         # Usable while the command bar has the focus.
         b("f2", "toggle_language", "bind.language", "language_f2", show=False, priority=True),
         b("f5", "toggle_play", "bind.play", "play_f5", show=False, priority=True),
@@ -112,6 +124,10 @@ class CsimApp(App[None]):
         language: ``en`` or ``ko``; from the locale when None.
         seed: recorded for the title (the backend was built with it).
         animate: False stops the clock (tests step it with ``tick``).
+        lesson: a lesson id to open at start.
+        progress_path: where lesson progress is saved (in memory when None).
+        catalog: the lessons (a ``simulator.lessons.catalog.Catalog``; the
+            repository's ``lessons/`` when None).
     """
 
     CSS_PATH = "app.tcss"
@@ -129,6 +145,9 @@ class CsimApp(App[None]):
         language: Language | None = None,
         seed: int = 0,
         animate: bool = True,
+        lesson: str | None = None,
+        progress_path: Path | None = None,
+        catalog: Any = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -142,7 +161,9 @@ class CsimApp(App[None]):
         self._span_inbox: deque[Span] = deque()
         self._event_inbox: deque[tuple[float, DockerEvent]] = deque()
         self._events_heard = 0
-        self._command_lock = threading.Lock()
+        self.command_lock = threading.Lock()
+        self.lessons = LessonControl(self, progress_path, catalog)
+        self._initial_lesson = lesson
         self._unsubscribe: list[object] = []
         self._state_key: tuple[object, ...] | None = None
         self._view_ready = False
@@ -162,6 +183,7 @@ class CsimApp(App[None]):
         with Horizontal(id="bottom"):
             yield Console(id="console")
             yield LifecycleDiagram(id="lifecycle")
+            yield LessonPane(id="lesson")
         yield CommandBar(self._latest_snapshot, id="command")
         yield Footer()
 
@@ -181,6 +203,8 @@ class CsimApp(App[None]):
         if self.clock_running:
             self.set_interval(TICK_SECONDS, self.tick)
         self.refresh_view(force=True)
+        if self._initial_lesson:
+            self.lessons.open(self._initial_lesson)
 
     def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -237,6 +261,8 @@ class CsimApp(App[None]):
                 if self.cursor < last:
                     self.cursor += 1
                     self.phase = 0.0
+                    if self.lessons.reached(self.timeline.span(self.cursor)):
+                        self._watch_reached()
                 else:
                     self.phase = 1.0
             changed = True
@@ -377,6 +403,35 @@ class CsimApp(App[None]):
         last = self._last_transition(name, events) if name else None
         self.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
 
+    def _watch_reached(self) -> None:
+        """The animation reached the span a lesson's watch step names: stop there and explain."""
+        self.playing = False
+        self.phase = 0.5
+        self.refresh_lesson()
+        self.notify(tr("lesson.watch_paused", self.language), timeout=4)
+
+    def refresh_lesson(self) -> None:
+        """Redraw the lesson pane from the lesson's state."""
+        session = self.lessons.session
+        if session is None or not self._view_ready:
+            return
+        self.query_one(LessonPane).show(session.pane_state(), self.language)
+
+    def lesson_changed(self, snapshot: object) -> None:
+        """A lesson opened or closed: show or hide its pane (``snapshot``: the world after setup)."""
+        self.screen.set_class(self.lessons.active, "-lesson")
+        if isinstance(snapshot, WorldSnapshot):
+            self.drain()
+            self.timeline.checkpoint(snapshot)
+        self.refresh_bindings()
+        self.refresh_lesson()
+        self.refresh_view(force=True)
+        if self.lessons.active:
+            self.lessons.recheck()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.lessons.active or not action.startswith("lesson_")
+
     def _apply_language(self) -> None:
         lang = self.language
         self._bindings = BindingsMap(_bindings(lang))
@@ -388,7 +443,9 @@ class CsimApp(App[None]):
         self.query_one(CommandBar).placeholder = tr("input.placeholder", lang)
 
     def watch_language(self) -> None:
+        self.lessons.relanguage()
         self._apply_language()
+        self.refresh_lesson()
         self.refresh_view(force=True)
 
     def watch_playing(self) -> None:
@@ -411,6 +468,9 @@ class CsimApp(App[None]):
         bar.history.add(line)
         if not line.strip():
             return
+        if self.lessons.wants_prediction(line):
+            console.info(tr("lesson.held", self.language, line=line.strip()))
+            return
         console.command(line.strip())
         try:
             argv = split_command(line)
@@ -421,7 +481,8 @@ class CsimApp(App[None]):
             return
         self.run_worker(lambda: self._execute(argv), thread=True, group="commands", exit_on_error=False)
 
-    def _read_snapshot(self) -> WorldSnapshot | None:
+    def read_snapshot(self) -> WorldSnapshot | None:
+        """Worker thread: the world now through the API (None, and a notification, when unreachable)."""
         try:
             return take_snapshot(self.backend, self._events_heard)
         except (BackendError, OSError) as exc:
@@ -430,13 +491,14 @@ class CsimApp(App[None]):
 
     def _execute(self, argv: list[str]) -> None:
         """Worker thread: run one command, then read the world it left."""
-        with self._command_lock:
+        with self.command_lock:
             first_new = len(self.timeline) + len(self._span_inbox)
             try:
                 result = self.backend.run_cli(argv)
             except Exception as exc:  # a backend bug must reach the console, not kill the UI
                 result = CommandResult(1, "", tr("console.backend_error", self.language, error=repr(exc)) + "\n")
-            snapshot = self._read_snapshot()
+            self.lessons.after_command()
+            snapshot = self.read_snapshot()
             self.call_from_thread(self._command_finished, result, snapshot, first_new)
 
     def _command_finished(self, result: CommandResult, snapshot: WorldSnapshot | None, first_new: int) -> None:
@@ -450,9 +512,10 @@ class CsimApp(App[None]):
             self.cursor = max(0, min(first_new, len(self.timeline) - 1))
             self.phase = 0.0
         self.refresh_view(force=True)
+        self.refresh_lesson()
 
     def _live_checkpoint(self) -> None:
-        snapshot = self._read_snapshot()
+        snapshot = self.read_snapshot()
         if snapshot is not None:
             self.call_from_thread(self._checkpoint, snapshot)
 
@@ -505,16 +568,38 @@ class CsimApp(App[None]):
             self.screen.dismiss(None)
             return
         keys = [
-            (b.key_display or b.key, b.description)
-            for b in _bindings(self.language)
-            if b.show or b.id in ("request_start", "request_end", "view", "screenshot")
+            (b.key_display or b.key, b.description) for b in _bindings(self.language) if b.show or b.id in _HELP_EXTRA
         ]
         keys += [
+            ("1-9", tr("bind.answer", self.language)),
             ("Esc", tr("bind.close", self.language)),
             ("Tab", tr("bind.complete", self.language)),
             ("ctrl+p", "command palette"),
         ]
         self.push_screen(HelpScreen(self.language, keys))
+
+    def action_lessons(self) -> None:
+        from simulator.tui.screens.lessons import LessonListScreen
+
+        if isinstance(self.screen, LessonListScreen):
+            self.screen.dismiss(None)
+            return
+        self.lessons.show_list()
+
+    def action_lesson_hint(self) -> None:
+        self.lessons.hint()
+
+    def action_lesson_next(self) -> None:
+        self.lessons.next()
+
+    def action_lesson_skip(self) -> None:
+        self.lessons.skip()
+
+    def action_lesson_answer(self, number: int) -> None:
+        self.lessons.answer(number)
+
+    def action_lesson_close(self) -> None:
+        self.lessons.close()
 
     def action_save_svg(self) -> None:
         path = self.save_screenshot()
@@ -537,6 +622,13 @@ class CsimApp(App[None]):
         yield SystemCommand(tr("palette.theme", lang), tr("bind.theme", lang), self.action_toggle_theme)
         yield SystemCommand(tr("palette.help", lang), tr("bind.help", lang), self.action_help)
         yield SystemCommand(tr("palette.screenshot", lang), tr("bind.screenshot", lang), self.action_save_svg)
+        yield SystemCommand(tr("palette.lessons", lang), tr("bind.lessons", lang), self.action_lessons)
+        if self.lessons.active:
+            yield SystemCommand(tr("palette.hint", lang), tr("bind.hint", lang), self.action_lesson_hint)
+            yield SystemCommand(tr("palette.next", lang), tr("bind.next", lang), self.action_lesson_next)
+            skip, close = self.action_lesson_skip, self.action_lesson_close
+            for key, action in (("palette.skip", skip), ("palette.close_lesson", close)):
+                yield SystemCommand(tr(key, lang), tr(key, lang), action)
         yield from super().get_system_commands(screen)
 
 
@@ -546,22 +638,53 @@ def make_app(
     language: Language | None = None,
     seed: int = 0,
     animate: bool = True,
+    lesson: str | None = None,
+    progress_path: Path | None = None,
+    catalog: Any = None,
 ) -> CsimApp:
     """The app on ``backend`` (a fresh simulated world with ``seed`` when None)."""
     return CsimApp(
-        backend if backend is not None else open_backend(None, seed=seed), language=language, seed=seed, animate=animate
+        backend if backend is not None else open_backend(None, seed=seed),
+        language=language,
+        seed=seed,
+        animate=animate,
+        lesson=lesson,
+        progress_path=progress_path,
+        catalog=catalog,
     )
 
 
-def run_tui(backend_spec: str | Backend | None = None, *, seed: int = 0, state_dir: Path | None = None) -> None:
-    """Open the TUI: on the embedded world (``None``) or a daemon (``unix:///path``)."""
+PROGRESS_FILE = "lesson-progress.json"
+"""Lesson progress in a state directory, the file ``csim lesson`` uses too."""
+
+
+def run_tui(
+    backend_spec: str | Backend | None = None,
+    *,
+    seed: int = 0,
+    state_dir: Path | None = None,
+    lesson: str | None = None,
+    progress_path: Path | None = None,
+) -> None:
+    """Open the TUI: on the embedded world (``None``) or a daemon (``unix:///path``).
+
+    Args:
+        backend_spec: the world (see :func:`simulator.tui.backend.open_backend`).
+        seed: the simulated world's seed.
+        state_dir: a persisted world to open (and its lesson progress).
+        lesson: a lesson id to open at start (``csim tui --lesson ID``).
+        progress_path: where lesson progress is saved; ``state_dir``'s file
+            when None and a state directory is given.
+    """
     if backend_spec is None and state_dir is not None:
         from simulator.tui.backend import EmbeddedBackend
 
         backend: Backend = EmbeddedBackend.create(seed=seed, state_dir=state_dir)
     else:
         backend = open_backend(backend_spec, seed=seed)
+    if progress_path is None and state_dir is not None:
+        progress_path = Path(state_dir) / PROGRESS_FILE
     try:
-        make_app(backend, seed=seed).run()
+        make_app(backend, seed=seed, lesson=lesson, progress_path=progress_path).run()
     finally:
         backend.close()

@@ -21,7 +21,8 @@ import json
 import socket
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -130,18 +131,41 @@ class EmbeddedBackend:
     def _note_span(self, span: Span) -> None:
         self._last_span_end = max(self._last_span_end, span.end)
 
+    @property
+    def world(self) -> Any:
+        """The world itself, for lesson checks (which read it as ``csim lesson`` does)."""
+        return self._world
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Hold the world and keep the spans made meanwhile from subscribers.
+
+        For reads that are not the student's: the TUI's state panels and a
+        lesson's checks.
+        """
+        with self._lock:
+            self._reading = True
+            try:
+                yield
+            finally:
+                self._reading = False
+
     def run_cli(self, argv: list[str]) -> CommandResult:
         with self._lock:
             result = self._world.run_cli(list(argv))
         return CommandResult(int(result.exit_code), str(result.stdout), str(result.stderr))
 
     def api(self, method: str, path: str, query: dict[str, str] | None = None) -> ApiReply:
-        with self._lock:
-            self._reading = True
-            try:
-                reply = self._world.api(method, path, query=query)
-            finally:
-                self._reading = False
+        from simulator.api.messages import ApiRequest
+
+        with self.quiet():
+            # Marked as the TUI's own, so lesson span checks do not count it as the student's.
+            request = ApiRequest.build(method, path, query, None, {"User-Agent": TUI_USER_AGENT})
+            reply = self._world.request(request)
+            if reply.stream is not None and reply.hijack is None:
+                items = self._world.drain(reply.stream)
+                if reply.body is None:
+                    reply.body = items
         return ApiReply(int(reply.status), reply.body)
 
     def subscribe_spans(self, callback: SpanCallback) -> Unsubscribe:
