@@ -43,7 +43,12 @@ def build_daemon_parser() -> argparse.ArgumentParser:
         default=[],
         help="where to listen: unix:///path/csim.sock or tcp://127.0.0.1:PORT (repeatable)",
     )
-    p.add_argument("--backend", default="sim", choices=["sim"], help="the world behind the API")
+    p.add_argument(
+        "--backend",
+        default="sim",
+        choices=["sim", "linux"],
+        help="the world behind the API: sim (simulated) or linux (real containers, needs root)",
+    )
     p.add_argument("--data-root", default="", help="where the world is persisted")
     p.add_argument("--speed", type=_speed, default=1.0, help="world seconds per wall second ('inf': no waiting)")
     p.add_argument("--seed", type=int, default=0)
@@ -116,12 +121,28 @@ class WorldDaemon:
         self.world = world
         self.data_root = data_root
         self.runner = WorldThread(world, speed=speed)
+        route_posts = getattr(world, "route_posts", None)
+        if callable(route_posts):  # the real backend's threads hand results to this world thread
+            route_posts(self.runner.post)
         self.api = WorldApi(self.runner, on_change=self._changed)
         self._dirty = False
+        self._save_pending = False
         self._server: Any = None
 
     def _changed(self) -> None:
         self._dirty = True
+        if getattr(self.world, "realtime", False) and not self._save_pending:
+            # Real containers outlive the daemon: record every change at once, so a
+            # `kill -9` of the daemon loses nothing (Docker writes config.v2.json the same way).
+            self._save_pending = True
+            try:
+                self.runner.post(self._save_soon)
+            except Exception:
+                self._save_pending = False
+
+    def _save_soon(self) -> None:
+        self._save_pending = False
+        self.save_now()
 
     def save_now(self) -> None:
         """On the world thread: write the world to its data root."""
@@ -163,19 +184,27 @@ class WorldDaemon:
         self.runner.stop()
 
 
-def load(data_root: Path, seed: int) -> Any:
+def load(data_root: Path, seed: int, backend: str = "sim") -> Any:
     from simulator.des.persist import load_world
 
     class _Log:
         def write(self, text: str) -> None:
             _log.warning(text.strip())
 
-    return load_world(data_root, seed=seed, messages=_Log())  # type: ignore[arg-type]
+    world = load_world(data_root, seed=seed, messages=_Log(), backend=backend)  # type: ignore[arg-type]
+    world.ensure_base_images()
+    return world
 
 
 async def _run_world(args: argparse.Namespace, hosts: list[Any]) -> int:
     data_root = Path(args.data_root) if args.data_root else default_data_root()
-    world = load(data_root, args.seed)
+    if args.backend == "linux":
+        if os.geteuid() != 0:
+            sys.stderr.write("csim daemon: the linux backend needs root (namespaces, mounts, cgroups)\n")
+            return 1
+        data_root = data_root / "linux"
+        args.speed = 1.0  # real containers run in real time
+    world = load(data_root, args.seed, args.backend)
     daemon = WorldDaemon(world, data_root, speed=args.speed)
     await daemon.start(hosts)
     d = world.daemon

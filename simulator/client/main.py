@@ -222,6 +222,10 @@ def dispatch(s: Any, a: argparse.Namespace) -> int:
         if a.image_cmd == "bootstrap":
             return cmd_image_bootstrap(s, a)
         return int(oc.cmd_image_prune(s, a))
+    if cmd == "build":
+        from simulator.client.build_cmd import cmd_build
+
+        return int(cmd_build(s, a))
     if cmd in ("load", "save"):
         from simulator.client import tools_cmd
 
@@ -379,6 +383,17 @@ def _main(argv: list[str] | None = None) -> int:
 
     if not argv or argv[0] == "tui":
         return open_tui(argv[1:], Path(state_dir(None)))
+    if argv[0] == "daemon":
+        from simulator.api.daemon_cmd import run_daemon
+
+        return run_daemon(argv[1:])
+    from simulator.client.http_transport import host_from_env
+
+    host = host_from_env(_global_value(argv, "-H") or _global_value(argv, "--host"))
+    if host and argv[0] not in ("lesson", "demo", "class", "exercise", "registry", "runtime", "tui"):
+        from simulator.client.http_transport import HttpTransport
+
+        return execute(None, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty(), transport=HttpTransport(host))
     if argv[0] in ("lesson", "demo", "class", "exercise"):
         from simulator.lessons.cli import main as lessons_main
 

@@ -87,7 +87,7 @@ class LinuxWorld(World):
             self.tracer,
             self.layer_dirs,
             self.state_dir / "containers",
-            lambda fn: self._post(fn),
+            self._forward,
             runtime_binary,
         )
         self.daemon.attach_runtime(self.runtime)
@@ -101,6 +101,9 @@ class LinuxWorld(World):
     def container_log(self, container_id: str) -> Path:
         """The shim's json-file log of a container's init process."""
         return Path(self.state_dir or ".") / "containers" / container_id / "init" / "log.json"
+
+    def _forward(self, fn: Callable[[], None]) -> None:
+        self._post(fn)  # looked up at call time: ``route_posts`` may change it
 
     def route_posts(self, post: Callable[[Callable[[], None]], None]) -> None:
         """Hand the runtime's results to another driver of this world (``csim daemon``'s thread)."""
