@@ -26,10 +26,11 @@ def pull(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
             stream.put({"errorDetail": {"message": err.message}, "error": err.message})
         stream.close()
 
-    # Errors before any output are plain HTTP errors: resolve the manifest first.
+    # Errors before any output are plain HTTP errors: resolve the manifest first. Then the
+    # headers go out at once and progress streams while the layers arrive, as dockerd does.
     if d.registry is not None and hasattr(d.registry, "check"):
         yield from d.registry.check(ref, ctx)
-    yield d.env.process(run())
+    d.env.process(run())
     return ApiResponse(200, stream=stream, stream_kind="json")
 
 
