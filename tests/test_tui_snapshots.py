@@ -86,3 +86,30 @@ def test_compact_80x24(snap_compare: Any) -> None:
     assert snap_compare(
         _app(), terminal_size=(80, 24), run_before=_commands("run -d --name web nginx", step=-1, phase=0.5)
     )
+
+
+def test_lesson_pane_after_a_checked_step(snap_compare: Any, tmp_path: Any) -> None:
+    """The image-layers lesson on the simulated world after `pull nginx` and one hint:
+    the bottom right pane is titled `LESSON · Images are stacks of read-only layers`
+    (subtitle 1/4), shows `step 1/4 · Layer by layer`, the instruction, the suggested
+    `$ csim pull nginx`, a green `✔ checked`, the hint `💡 1.` and the keys line
+    `[n] next  [F3] lessons`; the lifecycle panel gives it its place."""
+    from simulator.tui.backend import EmbeddedBackend
+
+    app = make_app(
+        EmbeddedBackend.create(seed=0),
+        language="en",
+        animate=False,
+        lesson="image-layers",
+        progress_path=tmp_path / "progress.json",
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await _commands("pull nginx", step=4, phase=0.5, keys=("h",))(pilot)
+        await app.workers.wait_for_complete()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -314,6 +314,7 @@ def open_tui(argv: list[str], directory: Any) -> int:
     parser = DockerArgParser(prog="csim tui", command="tui")
     parser.add_argument("--host", "-H", default=os.environ.get("CSIM_HOST", ""))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lesson", default=None)
     try:
         a = parser.parse_args(argv)
     except CliError as e:
@@ -322,14 +323,14 @@ def open_tui(argv: list[str], directory: Any) -> int:
     from simulator.tui.app import run_tui
 
     if a.host:
-        run_tui(a.host, seed=a.seed)
+        run_tui(a.host, seed=a.seed, lesson=a.lesson)
         return 0
     from simulator.des.persist import load_world, save_world
     from simulator.tui.backend import EmbeddedBackend
 
     world = load_world(directory, seed=a.seed, messages=sys.stderr)
     try:
-        run_tui(EmbeddedBackend(world), seed=a.seed)
+        run_tui(EmbeddedBackend(world), seed=a.seed, lesson=a.lesson, progress_path=directory / "lesson-progress.json")
     finally:
         save_world(world, directory)
     return 0

@@ -59,7 +59,16 @@ TIMELINE_WINDOW = 150
 MAX_DRAIN = 5000
 """Spans taken from the inbox per tick, so a flood cannot stall the UI."""
 
-_HELP_EXTRA = ("request_start", "request_end", "view", "screenshot", "lesson_hint_f8", "lesson_next_f9")
+_HELP_EXTRA = (
+    "request_start",
+    "request_end",
+    "view",
+    "screenshot",
+    "lesson_hint",
+    "lesson_next",
+    "lesson_hint_f8",
+    "lesson_next_f9",
+)
 """Hidden from the footer but listed on the help screen."""
 
 _ACTION_STATE = {
@@ -103,8 +112,8 @@ def _bindings(lang: Language) -> list[Binding]:
         b("ctrl+s", "save_svg", "bind.screenshot", "screenshot", show=False),
         b("q", "quit", "bind.quit", "quit"),
         b("f3", "lessons", "bind.lessons", "lessons", display="F3", priority=True),
-        b("h", "lesson_hint", "bind.hint", "lesson_hint"),
-        b("n", "lesson_next", "bind.next", "lesson_next"),
+        b("h", "lesson_hint", "bind.hint", "lesson_hint", show=False),  # the lesson pane shows these two
+        b("n", "lesson_next", "bind.next", "lesson_next", show=False),
         b("f8", "lesson_hint", "bind.hint", "lesson_hint_f8", show=False, priority=True),
         b("f9", "lesson_next", "bind.next", "lesson_next_f9", show=False, priority=True),
         *(b(str(n), f"lesson_answer({n})", "bind.answer", f"lesson_answer_{n}", show=False) for n in range(1, 10)),

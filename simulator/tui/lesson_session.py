@@ -251,10 +251,34 @@ class LessonSession:
             self.result_passed = result.passed
             self.feedback = result.feedback
             self.outcomes = tuple((o.passed, o.detail) for o in result.outcomes)
-            watched = self.runner.watch_span()
-            if watched is not None and self.watch_target is None:
-                self.watch_target = (watched.trace_id, watched.span_id)
+            if result.passed and self.watch_target is None:
+                self.watch_target = self._latest_watched()
             return result.passed
+
+    def _latest_watched(self) -> tuple[str, int] | None:
+        """The first span matching the step's watch in the newest request that has one.
+
+        The runner's ``watch_span`` is the first match since the step began;
+        the animation, though, plays the command just run, so the pause
+        belongs in it (a wrong first try may have matched too).
+        """
+        step = self.runner.current_step
+        if step is None or step.watch is None or self.runner.watch_span() is None:
+            return None
+        from simulator.lessons.checks import pattern
+        from simulator.lessons.view import student_spans
+
+        name_re = pattern(step.watch.span)
+        matches = [
+            s
+            for s in student_spans(self.view.spans())
+            if name_re.match(s.name) and (not step.watch.hop or s.hop == step.watch.hop)
+        ]
+        if not matches:
+            return None
+        newest = max(matches, key=lambda s: s.span_id).trace_id
+        first = min((s for s in matches if s.trace_id == newest), key=lambda s: (s.start, s.span_id))
+        return first.trace_id, first.span_id
 
     # -- acting (any thread; progress only) ---------------------------------------------------
     def hint(self) -> str | None:
