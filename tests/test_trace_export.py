@@ -29,12 +29,8 @@ def run_trace(trace: str = "req-000001", offset: int = 0) -> list[Span]:
         Span(trace, o + 1, None, "cli", "docker run busybox", 0.0, 1.0),
         Span(trace, o + 2, o + 1, "api", "POST /containers/create", 0.01, 0.2, {"status": 201}),
         Span(trace, o + 3, o + 2, "dockerd", "create container", 0.02, 0.19),
-        Span(
-            trace, o + 4, o + 3, "registry", "GET /v2/library/busybox/blobs/sha256:aa", 0.03, 0.12
-        ),
-        Span(
-            trace, o + 5, o + 3, "registry", "GET /v2/library/busybox/blobs/sha256:bb", 0.05, 0.15
-        ),
+        Span(trace, o + 4, o + 3, "registry", "GET /v2/library/busybox/blobs/sha256:aa", 0.03, 0.12),
+        Span(trace, o + 5, o + 3, "registry", "GET /v2/library/busybox/blobs/sha256:bb", 0.05, 0.15),
         Span(trace, o + 6, o + 1, "api", "POST /containers/x/start", 0.3, 0.9, {"status": 204}),
         Span(trace, o + 7, o + 6, "runc", "runc create", 0.4, 0.6),
         Span(trace, o + 8, o + 7, "kernel", "clone(CLONE_NEWPID|CLONE_NEWNS)", 0.45, 0.45),
@@ -101,9 +97,7 @@ def _nesting_problems(events: list[dict[str, Any]]) -> list[str]:
     by_thread: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for ev in events:
         if ev.get("ph") == "X":
-            by_thread.setdefault((ev["pid"], ev["tid"]), []).append(
-                (ev["ts"], ev["ts"] + ev["dur"])
-            )
+            by_thread.setdefault((ev["pid"], ev["tid"]), []).append((ev["ts"], ev["ts"] + ev["dur"]))
     for thread, spans in by_thread.items():
         stack: list[float] = []
         for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
@@ -223,9 +217,7 @@ def test_mermaid_escapes_special_characters() -> None:
 
 def test_mermaid_all_hops_declares_every_participant() -> None:
     text = to_mermaid(run_trace(), all_hops=True)
-    declared = [
-        line.split()[1] for line in text.splitlines() if line.strip().startswith("participant")
-    ]
+    declared = [line.split()[1] for line in text.splitlines() if line.strip().startswith("participant")]
     assert declared == list(HOPS)
 
 
@@ -268,3 +260,26 @@ def test_importing_the_trace_package_does_not_import_rich() -> None:
     code = "import sys, simulator.trace; print('rich' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_csim_trace_export_of_a_real_session_is_valid(tmp_path: Path) -> None:
+    """`csim trace export` after a pull and a run: Perfetto JSON that passes the validator, Mermaid, JSONL."""
+    from simulator.des.world import World
+    from simulator.trace.jsonl import loads_spans
+
+    world = World(seed=11)
+    assert world.run_cli(["pull", "nginx"]).exit_code == 0
+    assert world.run_cli(["run", "--rm", "busybox", "echo", "hi"]).exit_code == 0
+    out = tmp_path / "trace.json"
+    assert world.run_cli(["trace", "export", "--format", "perfetto", "-o", str(out)]).exit_code == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert validate_trace_events(doc) == []
+    hops = {e["args"]["name"] for e in doc["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert {"CLI", "REST API", "dockerd", "containerd", "runc", "kernel", "registry"} <= {
+        h.split(" #")[0] for h in hops
+    }
+    mermaid = world.run_cli(["trace", "export", "--format", "mermaid"]).stdout
+    assert mermaid.startswith("sequenceDiagram")
+    jsonl = world.run_cli(["trace", "export"]).stdout
+    spans = loads_spans(jsonl)
+    assert any(s.name == "POST /containers/create" for s in spans)

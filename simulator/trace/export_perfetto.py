@@ -68,16 +68,17 @@ def _assign_lanes(spans: list[Span]) -> dict[int, int]:
     """Lane per span id, so that spans sharing a lane nest or are disjoint."""
     lanes: list[list[float]] = []  # per lane, a stack of open end times
     out: dict[int, int] = {}
-    for span in sorted(spans, key=lambda s: (s.start, -s.end, s.span_id)):
+    for span in sorted(spans, key=lambda s: (_us(s.start), -_us(s.end), s.span_id)):
+        start, end = _us(span.start), _us(span.end)
         for number, stack in enumerate(lanes):
-            while stack and stack[-1] <= span.start:
+            while stack and stack[-1] <= start:
                 stack.pop()
-            if not stack or stack[-1] >= span.end:
-                stack.append(span.end)
+            if not stack or stack[-1] >= end:
+                stack.append(end)
                 out[span.span_id] = number
                 break
         else:
-            lanes.append([span.end])
+            lanes.append([end])
             out[span.span_id] = len(lanes) - 1
     return out
 
@@ -127,7 +128,8 @@ def to_chrome_trace(spans: Iterable[Span]) -> dict[str, Any]:
                         "cat": span.hop,
                         "ph": "X",
                         "ts": _us(span.start),
-                        "dur": _us(max(span.end - span.start, 0.0)),
+                        # end - start in the same rounded units, so nested spans stay nested
+                        "dur": max(_us(span.end) - _us(span.start), 0.0),
                         "pid": pid,
                         "tid": index * _LANE_STRIDE + lanes[span.span_id] + 1,
                         "args": args,
