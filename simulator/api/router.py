@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from simulator.api import routes_build, routes_containers, routes_images, routes_push, routes_system
+from simulator.api import routes_build, routes_containers, routes_csim, routes_images, routes_push, routes_system
 from simulator.api.messages import API_VERSION, ApiRequest, ApiResponse, error_response
 from simulator.daemon.core import Proc
 from simulator.daemon.daemon import Daemon
@@ -31,7 +31,7 @@ class Router:
         self.daemon = daemon
         self.latency = latency
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-        for module in (routes_system, routes_containers, routes_images, routes_build, routes_push):
+        for module in (routes_system, routes_containers, routes_images, routes_build, routes_push, routes_csim):
             for method, pattern, handler in module.ROUTES:
                 self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
