@@ -33,6 +33,7 @@ from simulator.trace.events import DockerEvent
 from simulator.trace.span import Span
 from simulator.tui.backend import Backend, BackendError, CommandResult, open_backend
 from simulator.tui.completion import split_command
+from simulator.tui.files import FileRow, LayerFiles
 from simulator.tui.flow_layout import TRACE_COLOURS, Packet
 from simulator.tui.i18n import Language, default_language, other_language, tr
 from simulator.tui.lesson_control import LessonControl
@@ -43,7 +44,7 @@ from simulator.tui.widgets.containers import ContainersPanel
 from simulator.tui.widgets.flow import FlowScene, FlowView
 from simulator.tui.widgets.lesson import LessonPane
 from simulator.tui.widgets.lifecycle import LifecycleDiagram
-from simulator.tui.widgets.state_panels import EventsPanel, ImagesPanel
+from simulator.tui.widgets.state_panels import EventsPanel, ImagesPanel, NetworksPanel
 from simulator.tui.widgets.timeline_bar import TimelineBar, TimelineView
 
 __all__ = ["SPEEDS", "CsimApp", "make_app", "run_tui"]
@@ -63,6 +64,7 @@ _HELP_EXTRA = (
     "request_start",
     "request_end",
     "view",
+    "files",
     "screenshot",
     "lesson_hint",
     "lesson_next",
@@ -108,6 +110,7 @@ def _bindings(lang: Language) -> list[Binding]:
         b("l", "toggle_language", "bind.language", "language"),
         b("t", "toggle_theme", "bind.theme", "theme"),
         b("v", "toggle_view", "bind.view", "view", show=False),
+        b("f", "show_files", "bind.files", "files", show=False),
         b("colon,i", "focus_command", "bind.focus_command", "focus_command", display=":"),
         b("ctrl+s", "save_svg", "bind.screenshot", "screenshot", show=False),
         b("q", "quit", "bind.quit", "quit"),
@@ -173,6 +176,7 @@ class CsimApp(App[None]):
         self.command_lock = threading.Lock()
         self.lessons = LessonControl(self, progress_path, catalog)
         self._initial_lesson = lesson
+        self._layer_files: dict[str, LayerFiles] = {}
         self._unsubscribe: list[object] = []
         self._state_key: tuple[object, ...] | None = None
         self._view_ready = False
@@ -187,6 +191,7 @@ class CsimApp(App[None]):
             with Vertical(id="side"):
                 yield ContainersPanel(id="containers")
                 yield ImagesPanel(id="images")
+                yield NetworksPanel(id="networks")
                 yield EventsPanel(id="events")
         yield TimelineBar(id="timeline")
         with Horizontal(id="bottom"):
@@ -406,6 +411,7 @@ class CsimApp(App[None]):
         events = self.timeline.events_until(self.cursor)
         self.query_one(ContainersPanel).show(state.containers)
         self.query_one(ImagesPanel).show(state, lang)
+        self.query_one(NetworksPanel).show(state, lang)
         self.query_one(EventsPanel).show(events, lang)
         name = self._selected_container(state)
         container = state.container(name) if name else None
@@ -587,6 +593,27 @@ class CsimApp(App[None]):
         ]
         self.push_screen(HelpScreen(self.language, keys))
 
+    def action_show_files(self, key: str | None = None) -> None:
+        """The file view, on ``key`` (a ``FileSource`` key) or the selected container."""
+        from simulator.tui.files import file_sources, read_source
+        from simulator.tui.screens.files import FilesScreen
+
+        if isinstance(self.screen, FilesScreen):
+            return
+        latest = self.timeline.latest
+        if key is None:
+            chosen = latest.container(self.selected or self._auto_selected or "")
+            key = f"container:{chosen.id}" if chosen is not None else None
+        cache = self._layer_files
+
+        def load(source: str) -> list[FileRow]:
+            return read_source(self.backend, source, latest.images, cache)
+
+        self.push_screen(FilesScreen(self.language, file_sources(latest), load, key))
+
+    def on_containers_panel_container_opened(self, message: ContainersPanel.ContainerOpened) -> None:
+        self.action_show_files(f"container:{message.container_id}")
+
     def action_lessons(self) -> None:
         from simulator.tui.screens.lessons import LessonListScreen
 
@@ -631,6 +658,7 @@ class CsimApp(App[None]):
         yield SystemCommand(tr("palette.theme", lang), tr("bind.theme", lang), self.action_toggle_theme)
         yield SystemCommand(tr("palette.help", lang), tr("bind.help", lang), self.action_help)
         yield SystemCommand(tr("palette.screenshot", lang), tr("bind.screenshot", lang), self.action_save_svg)
+        yield SystemCommand(tr("palette.files", lang), tr("bind.files", lang), self.action_show_files)
         yield SystemCommand(tr("palette.lessons", lang), tr("bind.lessons", lang), self.action_lessons)
         if self.lessons.active:
             yield SystemCommand(tr("palette.hint", lang), tr("bind.hint", lang), self.action_lesson_hint)

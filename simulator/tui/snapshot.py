@@ -25,6 +25,7 @@ __all__ = [
     "ContainerView",
     "ImageView",
     "LayerView",
+    "NetworkView",
     "WorldSnapshot",
     "apply_events",
     "layer_share_counts",
@@ -64,6 +65,9 @@ class ContainerView:
     state: str
     status: str
     ports: str = ""
+    networks: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    """Named volumes mounted (``docker ps``'s Mounts of type volume)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,15 @@ class ImageView:
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkView:
+    """One network: name, driver and subnet."""
+
+    name: str
+    driver: str = ""
+    subnet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class WorldSnapshot:
     """Containers, images, networks and volumes at one moment.
 
@@ -103,6 +116,7 @@ class WorldSnapshot:
     networks: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
     event_seq: int = 0
+    network_views: tuple[NetworkView, ...] = ()
 
     def container(self, name_or_id: str) -> ContainerView | None:
         for c in self.containers:
@@ -131,7 +145,19 @@ def _container(raw: Mapping[str, Any]) -> ContainerView:
         state=str(raw.get("State", "")),
         status=str(raw.get("Status", "")),
         ports=_ports(raw.get("Ports")),
+        networks=tuple(str(n) for n in ((raw.get("NetworkSettings") or {}).get("Networks") or {})),
+        volumes=tuple(
+            str(m.get("Name", ""))
+            for m in raw.get("Mounts") or ()
+            if isinstance(m, Mapping) and m.get("Type") == "volume" and m.get("Name")
+        ),
     )
+
+
+def _network(raw: Mapping[str, Any]) -> NetworkView:
+    configs = (raw.get("IPAM") or {}).get("Config") or []
+    subnet = next((str(c.get("Subnet", "")) for c in configs if isinstance(c, Mapping) and c.get("Subnet")), "")
+    return NetworkView(str(raw.get("Name", "")), str(raw.get("Driver", "")), subnet)
 
 
 def _layers(inspect: Any, history: Any) -> tuple[LayerView, ...]:
@@ -170,6 +196,7 @@ def take_snapshot(backend: Backend, event_seq: int = 0) -> WorldSnapshot:
         containers=tuple(_container(c) for c in containers if isinstance(c, Mapping)),
         images=tuple(sorted(images, key=lambda i: i.label)),
         networks=tuple(str(n.get("Name", "")) for n in networks if isinstance(n, Mapping)),
+        network_views=tuple(_network(n) for n in networks if isinstance(n, Mapping)),
         volumes=tuple(str(v.get("Name", "")) for v in volumes if isinstance(v, Mapping)),
         event_seq=event_seq,
     )

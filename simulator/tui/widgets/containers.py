@@ -48,6 +48,13 @@ class ContainersPanel(DataTable[Text]):
             super().__init__()
             self.name = name
 
+    class ContainerOpened(Message):
+        """The user opened ``container_id`` (Enter, or a click on the selected row): show its files."""
+
+        def __init__(self, container_id: str) -> None:
+            super().__init__()
+            self.container_id = container_id
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
         self._rows: tuple[ContainerView, ...] | None = None
@@ -96,3 +103,8 @@ class ContainersPanel(DataTable[Text]):
         name = self.selected_name()
         if name is not None and self.has_focus:  # only a person's choice, not a redraw
             self.post_message(self.ContainerSelected(name))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if self._rows and 0 <= event.cursor_row < len(self._rows):
+            self.post_message(self.ContainerOpened(self._rows[event.cursor_row].id))

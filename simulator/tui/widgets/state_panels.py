@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -19,9 +20,9 @@ from textual.widgets import Static
 from simulator.client.units import human_size
 from simulator.trace.events import DockerEvent
 from simulator.tui.i18n import Language, tr
-from simulator.tui.snapshot import WorldSnapshot, layer_share_counts
+from simulator.tui.snapshot import NetworkView, WorldSnapshot, layer_share_counts
 
-__all__ = ["EventsPanel", "ImagesPanel", "NetworksPanel", "render_events", "render_images"]
+__all__ = ["EventsPanel", "ImagesPanel", "NetworksPanel", "render_events", "render_images", "render_networks"]
 
 
 def _size(n: int | None) -> str:
@@ -42,12 +43,47 @@ def render_images(snapshot: WorldSnapshot, lang: Language) -> Text:
         text.append(f"  {tr('label.layers', lang, n=len(image.layers))}  {_size(image.size)}", style="dim")
         for i, layer in enumerate(image.layers):
             branch = "└" if i == len(image.layers) - 1 else "├"
+            start = len(text)
             text.append(f"\n {branch} ")
             text.append(layer.diff_id.removeprefix("sha256:")[:6] + "…", style="#4ea8de")
             text.append(f" {_size(layer.size):>8}")
             count = shared[layer.diff_id]
             if count > 1:
                 text.append("  " + tr("label.shared", lang, n=count), style="bold #ffb000")
+            # A click on a layer opens the file view on it.
+            text.stylize(Style(meta={"@click": f"app.show_files('layer:{image.id}:{i}')"}), start + 1, len(text))
+    return text
+
+
+def render_networks(snapshot: WorldSnapshot, lang: Language) -> Text:
+    """Two wrapped paragraphs: ``networks: appnet bridge 172.18.0.0/16 ← web · bridge · …``
+    and ``volumes: data ← web · spare (not in use…)``; compact so the side column keeps its room."""
+    text = Text()
+    views = snapshot.network_views or tuple(NetworkView(n) for n in snapshot.networks)
+    text.append(tr("label.networks", lang) + ": ", style="bold")
+    for i, net in enumerate(views):
+        if i:
+            text.append(" · ", style="dim")
+        users = [c.name for c in snapshot.containers if net.name in c.networks]
+        text.append(net.name, style="bold #4ea8de")
+        if net.driver and net.name != net.driver:
+            text.append(f" {net.driver} {net.subnet}".rstrip(), style="dim")
+        if users:
+            text.append(" ← " + ", ".join(users))
+    if not views:
+        text.append("-")
+    text.append("\n" + tr("label.volumes", lang) + ": ", style="bold")
+    for i, volume in enumerate(snapshot.volumes):
+        if i:
+            text.append(" · ", style="dim")
+        users = [c.name for c in snapshot.containers if volume in c.volumes]
+        text.append(volume, style="bold #c77dff")
+        if users:
+            text.append(" ← " + ", ".join(users))
+        else:
+            text.append(" " + tr("label.unused", lang), style="dim")
+    if not snapshot.volumes:
+        text.append("-")
     return text
 
 
@@ -109,16 +145,15 @@ class ImagesPanel(_ScrollPanel):
 
 
 class NetworksPanel(_ScrollPanel):
-    """Networks and volumes as of the cursor."""
+    """Networks and volumes as of the cursor, each with the containers using it."""
+
+    DEFAULT_CSS = """
+    NetworksPanel > Static { width: 1fr; }
+    """
 
     def show(self, snapshot: WorldSnapshot, lang: Language) -> None:
         self.border_title = tr("panel.networks", lang)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(tr("label.networks", lang) + ": ", style="bold")
-        text.append(", ".join(snapshot.networks) or "-")
-        text.append("\n" + tr("label.volumes", lang) + ": ", style="bold")
-        text.append(", ".join(snapshot.volumes) or "-")
-        self._set(text)
+        self._set(render_networks(snapshot, lang))
 
 
 class EventsPanel(_ScrollPanel):
