@@ -10,6 +10,7 @@ from simulator.tui.widgets.console import CommandBar, Console
 from simulator.tui.widgets.containers import ContainersPanel
 from simulator.tui.widgets.flow import FlowView
 from simulator.tui.widgets.lifecycle import LifecycleDiagram
+from simulator.tui.widgets.timeline_bar import TimelineBar
 
 SIZE = (120, 40)
 
@@ -228,3 +229,19 @@ async def test_real_world_run_shows_running_then_created_when_stepping_back() ->
 
 def _containers_at(app: CsimApp, index: int) -> dict[str, str]:
     return {c.name: c.state for c in app.timeline.state_at(index).containers}
+
+
+async def test_spans_arriving_under_a_modal_screen_redraw_the_main_screen() -> None:
+    """The help (or files, or lessons) screen on top must not break the animation tick."""
+    backend = FakeBackend()
+    app = make_app(backend, language="en", animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        from simulator.tui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        backend.run_cli(["run", "-d", "--name", "web", "busybox"])
+        for _ in range(5):
+            app.tick(0.2)
+        assert len(app.timeline) > 0 and app.is_running
+        assert app.cursor >= 0 and "step" in str(app.main.query_one(TimelineBar).render())

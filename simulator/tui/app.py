@@ -177,6 +177,7 @@ class CsimApp(App[None]):
         self.lessons = LessonControl(self, progress_path, catalog)
         self._initial_lesson = lesson
         self._layer_files: dict[str, LayerFiles] = {}
+        self._title_plain = ""
         self._unsubscribe: list[object] = []
         self._state_key: tuple[object, ...] | None = None
         self._view_ready = False
@@ -210,25 +211,31 @@ class CsimApp(App[None]):
         except (BackendError, OSError) as exc:
             self.notify(tr("notify.snapshot_failed", self.language, error=exc), severity="error")
         self._apply_language()
-        self.query_one(Console).info(
+        self.main.query_one(Console).info(
             tr("console.welcome", self.language, mode=tr(f"mode.{self.backend.mode}", self.language))
         )
-        self.query_one(CommandBar).focus()
+        self.main.query_one(CommandBar).focus()
         if self.clock_running:
             self.set_interval(TICK_SECONDS, self.tick)
         self.refresh_view(force=True)
         if self._initial_lesson:
             self.lessons.open(self._initial_lesson)
 
+    @property
+    def main(self) -> Screen[object]:
+        """The main screen, even while a modal (help, files, lessons) is on top of it."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
     def on_unmount(self) -> None:
+        self._view_ready = False
         for unsubscribe in self._unsubscribe:
             if callable(unsubscribe):
                 unsubscribe()
 
     def on_resize(self) -> None:
         compact = self.size.width < 100 or self.size.height < 32
-        self.screen.set_class(compact, "-compact")
-        self.query_one(Footer).compact = compact
+        self.main.set_class(compact, "-compact")
+        self.main.query_one(Footer).compact = compact
 
     # ------------------------------------------------------------ inboxes (any thread)
 
@@ -390,9 +397,13 @@ class CsimApp(App[None]):
         if not self._view_ready:
             return
         lang = self.language
-        self.query_one("#title", Static).update(self.title_text())
-        self.query_one(FlowView).show(self.scene())
-        self.query_one(TimelineBar).show(self.timeline_view())
+        title = self.title_text()
+        if title.plain != self._title_plain:
+            # Fixed size (see app.tcss): no layout pass, which would cost the whole screen a relayout per tick.
+            self._title_plain = title.plain
+            self.main.query_one("#title", Static).update(title, layout=False)
+        self.main.query_one(FlowView).show(self.scene())
+        self.main.query_one(TimelineBar).show(self.timeline_view())
         at = self.timeline.span(self.cursor) if self.cursor >= 0 else None
         batch = self.timeline.batch(self.cursor) if self.cursor >= 0 else None
         # The state panels depend on the step, not on how many spans came after it.
@@ -409,14 +420,14 @@ class CsimApp(App[None]):
         self._state_key = key
         state = self.state()
         events = self.timeline.events_until(self.cursor)
-        self.query_one(ContainersPanel).show(state.containers)
-        self.query_one(ImagesPanel).show(state, lang)
-        self.query_one(NetworksPanel).show(state, lang)
-        self.query_one(EventsPanel).show(events, lang)
+        self.main.query_one(ContainersPanel).show(state.containers)
+        self.main.query_one(ImagesPanel).show(state, lang)
+        self.main.query_one(NetworksPanel).show(state, lang)
+        self.main.query_one(EventsPanel).show(events, lang)
         name = self._selected_container(state)
         container = state.container(name) if name else None
         last = self._last_transition(name, events) if name else None
-        self.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
+        self.main.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
 
     def _watch_reached(self) -> None:
         """The animation reached the span a lesson's watch step names: stop there and explain."""
@@ -430,11 +441,11 @@ class CsimApp(App[None]):
         session = self.lessons.session
         if session is None or not self._view_ready:
             return
-        self.query_one(LessonPane).show(session.pane_state(), self.language)
+        self.main.query_one(LessonPane).show(session.pane_state(), self.language)
 
     def lesson_changed(self, snapshot: object) -> None:
         """A lesson opened or closed: show or hide its pane (``snapshot``: the world after setup)."""
-        self.screen.set_class(self.lessons.active, "-lesson")
+        self.main.set_class(self.lessons.active, "-lesson")
         if isinstance(snapshot, WorldSnapshot):
             self.drain()
             self.timeline.checkpoint(snapshot)
@@ -451,11 +462,11 @@ class CsimApp(App[None]):
         lang = self.language
         self._bindings = BindingsMap(_bindings(lang))
         self.refresh_bindings()
-        self.query_one(FlowView).border_title = tr("panel.flow", lang)
-        self.query_one(TimelineBar).border_title = tr("panel.timeline", lang)
-        self.query_one(Console).border_title = tr("panel.console", lang)
-        self.query_one(ContainersPanel).set_language(lang)
-        self.query_one(CommandBar).placeholder = tr("input.placeholder", lang)
+        self.main.query_one(FlowView).border_title = tr("panel.flow", lang)
+        self.main.query_one(TimelineBar).border_title = tr("panel.timeline", lang)
+        self.main.query_one(Console).border_title = tr("panel.console", lang)
+        self.main.query_one(ContainersPanel).set_language(lang)
+        self.main.query_one(CommandBar).placeholder = tr("input.placeholder", lang)
 
     def watch_language(self) -> None:
         self.lessons.relanguage()
@@ -478,8 +489,8 @@ class CsimApp(App[None]):
 
     def run_command(self, line: str) -> None:
         """Run ``line`` (``csim``/``docker`` prefix optional) on a worker thread."""
-        console = self.query_one(Console)
-        bar = self.query_one(CommandBar)
+        console = self.main.query_one(Console)
+        bar = self.main.query_one(CommandBar)
         bar.history.add(line)
         if not line.strip():
             return
@@ -517,7 +528,7 @@ class CsimApp(App[None]):
             self.call_from_thread(self._command_finished, result, snapshot, first_new)
 
     def _command_finished(self, result: CommandResult, snapshot: WorldSnapshot | None, first_new: int) -> None:
-        self.query_one(Console).output(result.stdout, result.stderr)
+        self.main.query_one(Console).output(result.stdout, result.stderr)
         before = len(self.timeline)
         self.drain()
         if snapshot is not None:
@@ -574,7 +585,7 @@ class CsimApp(App[None]):
         self.screen.toggle_class("-panels")
 
     def action_focus_command(self) -> None:
-        self.query_one(CommandBar).focus()
+        self.main.query_one(CommandBar).focus()
 
     def action_help(self) -> None:
         from simulator.tui.screens.help import HelpScreen

@@ -219,6 +219,20 @@ class _Canvas:
                 return
             self.put(x + i, y, char, style)
 
+    def rows(self) -> list[list[tuple[str, Style]]]:
+        """Each row as runs of equally styled characters (for drawing without Rich's layout)."""
+        out: list[list[tuple[str, Style]]] = []
+        for y in range(self.height):
+            row, styles = self.chars[y], self.styles[y]
+            runs: list[tuple[str, Style]] = []
+            start = 0
+            for x in range(1, self.width + 1):
+                if x == self.width or (styles[x] is not styles[start] and styles[x] != styles[start]):
+                    runs.append(("".join(row[start:x]), styles[start]))
+                    start = x
+            out.append(runs)
+        return out
+
     def to_text(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
         for y in range(self.height):
@@ -282,6 +296,30 @@ def render_flow(
     foreground: str = "#c0c0c0",
     dim: str = "#707070",
 ) -> Text:
+    """The diagram as Rich ``Text`` (see :func:`draw_flow` for the arguments)."""
+    return draw_flow(layout, lit, packets, foreground=foreground, dim=dim).to_text()
+
+
+def render_flow_rows(
+    layout: FlowLayout,
+    lit: dict[str, str],
+    packets: list[Packet],
+    *,
+    foreground: str = "#c0c0c0",
+    dim: str = "#707070",
+) -> list[list[tuple[str, Style]]]:
+    """The diagram as styled runs per row: what the flow view turns into strips directly."""
+    return draw_flow(layout, lit, packets, foreground=foreground, dim=dim).rows()
+
+
+def draw_flow(
+    layout: FlowLayout,
+    lit: dict[str, str],
+    packets: list[Packet],
+    *,
+    foreground: str = "#c0c0c0",
+    dim: str = "#707070",
+) -> _Canvas:
     """Draw the diagram.
 
     Args:
@@ -311,7 +349,7 @@ def render_flow(
             canvas.write(box.left, box.bottom, "└" + "─" * (box.width - 2) + "┘", style)
     for packet in reversed(packets):
         _draw_packet(canvas, layout, packet)
-    return canvas.to_text()
+    return canvas
 
 
 def _outside(box: Box, cell: tuple[int, int]) -> tuple[int, int]:

@@ -9,12 +9,16 @@ frame redraws identically (snapshot tests rely on that).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Self
 
 from rich.console import Group, RenderableType
+from rich.segment import Segment
 from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
-from simulator.tui.flow_layout import FlowLayout, Packet, render_flow
+from simulator.tui.flow_layout import FlowLayout, Packet, render_flow, render_flow_rows
 
 __all__ = ["FlowScene", "FlowView"]
 
@@ -56,6 +60,7 @@ class FlowView(Widget, can_focus=True):
         super().__init__(id=id)
         self._scene = FlowScene()
         self._layout: FlowLayout | None = None
+        self._strips: list[Strip] | None = None
 
     @property
     def scene(self) -> FlowScene:
@@ -72,19 +77,30 @@ class FlowView(Widget, can_focus=True):
             self._layout = FlowLayout(width, height)
         return self._layout
 
-    def render(self) -> RenderableType:
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        self._strips = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _build_strips(self) -> list[Strip]:
+        """The diagram and the captions as strips, made straight from the canvas.
+
+        Going through a Rich ``Text`` and Rich's line layout cost most of a
+        frame under a flood of spans; the canvas already knows its cells.
+        """
         size = self.content_size
+        width = max(1, size.width)
         caption_lines = min(len(self._scene.captions) or 1, 3)
         height = max(9, size.height - caption_lines)
         layout = self._layout_for(max(30, size.width), height)
         dark = self.app.current_theme.dark if self.is_attached else True
-        diagram = render_flow(
+        rows = render_flow_rows(
             layout,
             self._scene.lit,
             list(self._scene.packets),
             foreground="#d0d0d0" if dark else "#303030",
             dim="#6a6a6a" if dark else "#9a9a9a",
         )
+        strips = [Strip([Segment(text, style) for text, style in runs]).crop_extend(0, width, None) for runs in rows]
         captions = Text(no_wrap=True, overflow="ellipsis")
         if not self._scene.captions:
             captions.append(self._scene.empty_text, style="italic")
@@ -93,4 +109,25 @@ class FlowView(Widget, can_focus=True):
                 captions.append("\n")
             captions.append("● ", style=colour)
             captions.append(line)
+        console = self.app.console
+        options = console.options.update_width(width).update(no_wrap=True, overflow="ellipsis", highlight=False)
+        for segments in console.render_lines(captions, options, pad=True):
+            strips.append(Strip(segments).crop_extend(0, width, None))
+        return strips[: max(0, size.height)]
+
+    def render_line(self, y: int) -> Strip:
+        if self._strips is None:
+            self._strips = self._build_strips()
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.content_size.width)
+
+    def render(self) -> RenderableType:
+        """The same picture as a Rich renderable (for exports; the screen uses ``render_line``)."""
+        size = self.content_size
+        caption_lines = min(len(self._scene.captions) or 1, 3)
+        height = max(9, size.height - caption_lines)
+        layout = self._layout_for(max(30, size.width), height)
+        diagram = render_flow(layout, self._scene.lit, list(self._scene.packets))
+        captions = Text("\n".join(line for _, line in self._scene.captions[:caption_lines]) or self._scene.empty_text)
         return Group(diagram, captions)

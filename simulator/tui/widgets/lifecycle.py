@@ -71,7 +71,14 @@ class LifecycleDiagram(Static):
     }
     """
 
+    _shown: tuple[object, ...] | None = None
+
     def show(self, name: str | None, state: str | None, last: tuple[str, str] | None, lang: Language) -> None:
+        """Draw the diagram (only when something changed: a redraw costs a layout pass)."""
+        key = (name, state, last, lang)
+        if key == self._shown:
+            return
+        self._shown = key
         title = tr("panel.lifecycle", lang)
         self.border_title = f"{title}: {name}" if name else title
         self.update(render_lifecycle(name, state, last, lang))
