@@ -20,6 +20,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -208,6 +209,57 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+class PendingTraces:
+    """Holds a live trace's spans until its root span says whose request it was.
+
+    Children finish (and arrive) before their root, and only the root (the
+    ``cli`` span the daemon opens per request) names the client. The TUI's
+    and lesson checks' own reads are dropped whole; everyone else's are
+    passed on. A trace whose root is slow to come (a stream such as
+    ``attach`` or ``wait``) is passed on after ``hold`` seconds, and at most
+    ``max_traces`` are held.
+    """
+
+    def __init__(self, hold: float = 1.0, max_traces: int = 256) -> None:
+        self.hold = hold
+        self.max_traces = max_traces
+        self._held: dict[str, tuple[float, list[Span]]] = {}
+        self._released: set[str] = set()
+
+    @staticmethod
+    def _own(span: Span) -> bool:
+        agent = str(span.attrs.get("user_agent", ""))
+        return agent.startswith((TUI_USER_AGENT, "csim-lesson"))
+
+    def add(self, span: Span, now: float) -> list[Span]:
+        """Record ``span`` (arrived at ``now``); returns the spans to show now."""
+        out: list[Span] = []
+        trace = span.trace_id
+        if trace in self._released:
+            out.append(span)
+            if span.parent_id is None:
+                self._released.discard(trace)
+        elif span.parent_id is None:
+            _, spans = self._held.pop(trace, (now, []))
+            if not self._own(span):
+                out += [*spans, span]
+        else:
+            first, spans = self._held.setdefault(trace, (now, []))
+            spans.append(span)
+        # Slow or too many: pass the oldest held traces on.
+        for held_trace in list(self._held):
+            first, spans = self._held[held_trace]
+            if now - first < self.hold and len(self._held) <= self.max_traces:
+                break
+            del self._held[held_trace]
+            if not any(self._own(s) for s in spans):
+                out += spans
+                self._released.add(held_trace)
+        if len(self._released) > 4 * self.max_traces:
+            self._released.clear()
+        return out
+
+
 class LiveBackend:
     """A running ``csim daemon`` reached over its unix socket.
 
@@ -230,6 +282,7 @@ class LiveBackend:
         self._closed = threading.Event()
         self._last_span_end = 0.0
         self._lock = threading.Lock()
+        self._pending = PendingTraces()
 
     def _request(self, method: str, path: str, query: dict[str, str] | None) -> ApiReply:
         target = path + ("?" + urllib.parse.urlencode(query) if query else "")
@@ -252,12 +305,18 @@ class LiveBackend:
         return self._request(method, path, query)
 
     def run_cli(self, argv: list[str]) -> CommandResult:
+        """Run one command line as ``csim --host unix://...`` would, output captured."""
+        import io
+
+        from simulator.client.http_transport import HttpTransport
+        from simulator.client.main import execute
+
+        out, err = io.StringIO(), io.StringIO()
         try:
-            from simulator.client.main import run_command  # type: ignore[attr-defined]
-        except ImportError as exc:
-            return CommandResult(1, "", f"csim: live commands need the csim client ({exc})\n")
-        result = run_command(list(argv), host=f"unix://{self.socket_path}")
-        return CommandResult(int(result.exit_code), str(result.stdout), str(result.stderr))
+            code = execute(None, list(argv), out, err, transport=HttpTransport(f"unix://{self.socket_path}"))
+        except OSError as exc:
+            return CommandResult(1, out.getvalue(), err.getvalue() + f"csim: {exc}\n")
+        return CommandResult(int(code), out.getvalue(), err.getvalue())
 
     def _stream(self, path: str, handle_line: Callable[[bytes], None]) -> None:
         """Read a JSON-lines stream until closed (bounded by the socket's life)."""
@@ -282,10 +341,9 @@ class LiveBackend:
         except (ValueError, KeyError, TypeError):
             return
         self._last_span_end = max(self._last_span_end, span.end)
-        if str(span.attrs.get("user_agent", "")).startswith(TUI_USER_AGENT):
-            return  # the TUI's own state reads
-        for callback in tuple(self._span_callbacks):
-            callback(span)
+        for ready in self._pending.add(span, time.monotonic()):
+            for callback in tuple(self._span_callbacks):
+                callback(ready)
 
     def _event_line(self, line: bytes) -> None:
         try:
@@ -313,7 +371,8 @@ class LiveBackend:
             first = not self._span_callbacks
             self._span_callbacks.append(callback)
         if first:
-            self._start_reader("/csim/trace", self._span_line)
+            # ``since`` far ahead skips the retained history; ``follow`` keeps the feed open.
+            self._start_reader(f"/csim/trace?follow=1&since={2**62}", self._span_line)
         return lambda: self._span_callbacks.remove(callback) if callback in self._span_callbacks else None
 
     def subscribe_events(self, callback: EventCallback) -> Unsubscribe:
