@@ -300,10 +300,11 @@ class NetworkMixin(DaemonCore):
         try:
             net = self.find_network(ref)
             c = self.containers.get(str(body.get("Container") or ""))
-            if net.name in ("host", "none") or self._network_mode(c) in ("host", "none"):
+            current = next(iter(c.networks), "")  # none after the last disconnect: connecting is fine
+            if net.name in ("host", "none") or current in ("host", "none"):
                 raise Forbidden(
                     "container cannot be disconnected from host network or connected to host network"
-                    if "host" in (net.name, self._network_mode(c))
+                    if "host" in (net.name, current)
                     else "container cannot be connected to multiple networks with one of the networks "
                     "in private (none) mode"
                 )

@@ -9,6 +9,7 @@ has to be downloaded.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,11 @@ class LinuxWorld(World):
         now = time.time()
         epoch = now if epoch is None else epoch
         super().__init__(seed=seed, epoch=epoch, content=content, runtime=False, initial_time=max(0.0, now - epoch))
+        # Real containers share the host: cgroups (csim/<id>), veth and bridge names. Ids
+        # from a fixed seed would be the same in every state directory, so a second
+        # daemon would kill or unplug the first one's containers. Random, as dockerd's
+        # (a restored world continues from its saved generator state).
+        self.daemon.rng.seed(os.urandom(32))
         self.state_dir = root
         self.driver = WallClockDriver(self.env)
         self.tracer._clock = lambda: max(float(self.env.now), self.driver.world_time())

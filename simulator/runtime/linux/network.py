@@ -29,7 +29,9 @@ run, but csim's embedded CLI is a new process per command and a DNS server
 inside each container's namespace would need its own long-lived process per
 container; a file needs none, works with every resolver (busybox, musl,
 glibc) and lets a student ``cat /etc/hosts`` to see what the name service
-knows. On the default bridge nothing but the container's own name is
+knows. ``/etc/resolv.conf`` names 127.0.0.11 where nothing listens, so a name
+that is not in the file fails at once instead of waiting on host resolvers
+that the container cannot reach. On the default bridge nothing but the container's own name is
 written, so peers are reachable by IP only, as in Docker. Known difference:
 a container renamed while running keeps its old name in its peers' files
 until it restarts.
@@ -62,6 +64,16 @@ DEFAULT_BRIDGE = "csim0"
 RULE_PRIORITY = 1717  # after `local` (0), before `main` (32766)
 _FR_ACT_PROHIBIT = 8  # FR_ACT_PROHIBIT (linux/fib_rules.h)
 
+# The host's resolvers are off the machine, hence unreachable: a lookup that misses
+# /etc/hosts must fail at once (nothing listens on 127.0.0.11 inside: port unreachable),
+# not after the resolver's timeouts. Docker's user-defined networks show this address.
+RESOLV_CONF = (
+    "# csim: container networks never leave this machine, so no DNS server is reachable.\n"
+    "# Containers on the same user-defined network are listed in /etc/hosts.\n"
+    "nameserver 127.0.0.11\n"
+    "options ndots:0\n"
+)
+
 Step = tuple[str, float, float]  # (what the kernel did, monotonic start, end)
 
 
@@ -83,19 +95,16 @@ class BridgeSpec:
     network_id: str
     subnet: str
     gateway: str
-
-    @property
-    def ifname(self) -> str:
-        return bridge_name(self.network, self.network_id)
+    ifname: str
 
     @property
     def prefix_len(self) -> int:
         return ipaddress.ip_network(self.subnet).prefixlen
 
     @classmethod
-    def of(cls, endpoint: EndpointSpec) -> BridgeSpec:
+    def of(cls, endpoint: EndpointSpec, ifname: str) -> BridgeSpec:
         subnet = ipaddress.ip_interface(f"{endpoint.gateway}/{endpoint.prefix_len}").network
-        return cls(endpoint.network, endpoint.network_id, str(subnet), endpoint.gateway)
+        return cls(endpoint.network, endpoint.network_id, str(subnet), endpoint.gateway, ifname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +201,7 @@ class ContainerNetworks:
         box.net.mkdir(parents=True, exist_ok=True)
         base = box.hosts.read_text() if box.hosts.exists() else ""
         write_json_atomic(box.info, {"name": name, "hostname": hostname, "hosts_base": base})
+        (container_dir / "resolv.conf").write_text(RESOLV_CONF)
         netns.create(box.netns, setup=_loopback_up)
         return box.netns
 
@@ -223,6 +233,7 @@ class ContainerNetworks:
                 t0 = time.monotonic()
                 ipr.link("add", ifname=bridge.ifname, kind="bridge", address=mac_for(bridge.gateway))
                 found = ipr.link_lookup(ifname=bridge.ifname)
+                ipr.link("set", index=found[0], ifalias=self._alias(f"network={bridge.network}"))
                 _contain(bridge.ifname)
                 _done(steps, f"ip link add {bridge.ifname} type bridge", t0)
             index = found[0]
@@ -245,7 +256,7 @@ class ContainerNetworks:
 
     def remove_bridge(self, network: str, network_id: str) -> list[Step]:
         """Delete a network's bridge and its rule (absent ones are fine)."""
-        ifname = bridge_name(network, network_id)
+        ifname = self.bridge_for(network, network_id)
         t0 = time.monotonic()
         with self._lock, _iproute() as ipr:
             existed = _delete_link(ipr, ifname)
@@ -260,12 +271,16 @@ class ContainerNetworks:
         box = self.sandbox(container_id)
         if not endpoint.ip or not netns.is_pinned(box.netns):
             return []
-        bridge = BridgeSpec.of(endpoint)
+        bridge = BridgeSpec.of(endpoint, self.bridge_for(endpoint.network, endpoint.network_id))
         steps = self.ensure_bridge(bridge)
         veth = veth_name(container_id, endpoint.network_id)
 
+        alias = self._alias(f"container={container_id[:12]} ip={endpoint.ip}")
+
         def work() -> str:
-            return _plug(box.netns, veth, bridge.ifname, endpoint, steps)
+            return _plug(box.netns, veth, bridge.ifname, endpoint, steps, alias)
+
+        self._check_address(bridge.ifname, endpoint.ip, veth)
 
         with self._lock:
             ifname = netns.on_fresh_thread(work)
@@ -313,6 +328,75 @@ class ContainerNetworks:
             self.refresh_hosts({network_id} if record.user_defined else set(), also=container_id)
         return steps
 
+    # -- sharing the host with other state roots -------------------------------------------
+    # Interfaces are host-wide, state roots are not: every bridge and veth carries an
+    # alias (`ip link` shows it) naming the state root that made it.
+
+    def bridge_for(self, network: str, network_id: str) -> str:
+        """The bridge of a network here: ``csim0`` for the default one unless another
+        live state root already owns ``csim0`` (then ``csim0-<9 hex>``, its own L2
+        segment, so the two daemons' identical IPAM cannot hand out clashing addresses).
+        """
+        if network != "bridge":
+            return bridge_name(network, network_id)
+        with self._lock:
+            choice = self.state_root / ".default-bridge"
+            with contextlib.suppress(OSError):
+                return choice.read_text().strip() or DEFAULT_BRIDGE
+            name = DEFAULT_BRIDGE
+            with _iproute() as ipr:
+                found = ipr.link_lookup(ifname=DEFAULT_BRIDGE)
+                if found:
+                    link = ipr.get_links(found[0])[0]
+                    alias = str(link.get_attr("IFLA_IFALIAS") or "")
+                    ports = [x for x in ipr.get_links() if x.get_attr("IFLA_MASTER") == found[0]]
+                    mine = alias.startswith(self._alias(""))
+                    if not mine and (ports or (alias and Path(_alias_root(alias)).exists())):
+                        name = "csim0-" + hashlib.sha256(os.fsencode(self.state_root)).hexdigest()[:9]
+                    elif not mine:
+                        ipr.link("set", index=found[0], ifalias=self._alias("network=bridge"))
+            self.state_root.mkdir(parents=True, exist_ok=True)
+            choice.write_text(name + "\n")
+            return name
+
+    def _alias(self, what: str) -> str:
+        return f"csim state={self.state_root} {what}"
+
+    def _check_address(self, bridge: str, ip: str, veth: str) -> None:
+        """Refuse an address another state root's container already has on a shared bridge."""
+        with _iproute() as ipr:
+            found = ipr.link_lookup(ifname=bridge)
+            if not found:
+                return
+            for link in ipr.get_links():
+                alias = str(link.get_attr("IFLA_IFALIAS") or "")
+                if link.get_attr("IFLA_MASTER") != found[0] or link.get_attr("IFLA_IFNAME") == veth:
+                    continue
+                if f" ip={ip}" in f" {alias}" and not alias.startswith(self._alias("")):
+                    owner = _alias_root(alias)
+                    raise OSError(
+                        errno.EADDRINUSE, f"{ip} is already used on {bridge} by a container of csim state {owner}"
+                    )
+
+    def reap_bridges(self) -> list[str]:
+        """Delete bridges (and rules) whose state root no longer exists; their names."""
+        reaped: list[str] = []
+        with self._lock, _iproute() as ipr:
+            for link in ipr.get_links():
+                name = str(link.get_attr("IFLA_IFNAME") or "")
+                alias = str(link.get_attr("IFLA_IFALIAS") or "")
+                if not name.startswith("csim") or not alias.startswith("csim state="):
+                    continue
+                if not Path(_alias_root(alias)).exists():
+                    _delete_link(ipr, name)
+                    reaped.append(name)
+            existing = {str(link.get_attr("IFLA_IFNAME")) for link in ipr.get_links()}
+            for rule in ipr.get_rules(family=_AF_INET):
+                name = str(rule.get_attr("FRA_IIFNAME") or "")
+                if rule.get_attr("FRA_PRIORITY") == RULE_PRIORITY and name.startswith("csim") and name not in existing:
+                    ipr.rule("del", action=_FR_ACT_PROHIBIT, iifname=name, priority=RULE_PRIORITY)
+        return reaped
+
     # -- /etc/hosts -----------------------------------------------------------------------
 
     def refresh_hosts(self, network_ids: set[str], also: str = "") -> None:
@@ -359,11 +443,16 @@ class ContainerNetworks:
 # -- netlink helpers ----------------------------------------------------------------------
 
 
+def _alias_root(alias: str) -> str:
+    """The state root in an interface alias ``csim state=<root> ...``."""
+    return alias.split()[1].removeprefix("state=") if len(alias.split()) > 1 else ""
+
+
 def _done(steps: list[Step], what: str, t0: float) -> None:
     steps.append((what, t0, time.monotonic()))
 
 
-def _plug(ns_path: Path, veth: str, bridge: str, endpoint: EndpointSpec, steps: list[Step]) -> str:
+def _plug(ns_path: Path, veth: str, bridge: str, endpoint: EndpointSpec, steps: list[Step], alias: str) -> str:
     """On a fresh thread: the veth pair, its bridge port, the address and route inside; the ifname."""
     with _iproute() as host:
         _delete_link(host, veth)  # left over by a crash
@@ -380,7 +469,7 @@ def _plug(ns_path: Path, veth: str, bridge: str, endpoint: EndpointSpec, steps: 
                 os.close(fd)
             try:
                 master = host.link_lookup(ifname=bridge)[0]
-                host.link("set", index=host.link_lookup(ifname=veth)[0], master=master, state="up")
+                host.link("set", index=host.link_lookup(ifname=veth)[0], master=master, state="up", ifalias=alias)
                 _done(steps, f"ip link add {veth} master {bridge} type veth peer {ifname} netns <container>", t0)
                 t0 = time.monotonic()
                 index = inside.link_lookup(ifname=ifname)[0]

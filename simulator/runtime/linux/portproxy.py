@@ -19,7 +19,8 @@ anything is forked. Connections to the container are bound to the network's
 bridge (``SO_BINDTODEVICE``), so a range that another bridge on the host
 (``docker0``) also routes cannot divert them.
 
-Bounded: at most ``MAX_CONNECTIONS`` at once (more are closed on accept), at
+Bounded: at most ``MAX_CONNECTIONS`` at once (beyond, the proxy stops
+accepting and new clients wait in the listen backlog of 64), at
 most ``BUFFER`` bytes buffered per direction (a full buffer stops reading
 that side), ``CONNECT_SECONDS`` to reach the container.
 """
@@ -116,16 +117,7 @@ def start(
             sock.setblocking(False)
             bound.append(PortBinding(b.container_port, b.proto, b.host_ip, sock.getsockname()[1]))
         if listeners:
-            pid = _fork_proxy(listeners, target_ip, device, record)
-            write_json_atomic(
-                record,
-                {
-                    "pid": pid,
-                    "start": _start_time(pid),
-                    "target": target_ip,
-                    "ports": [p.to_api() | {"Port": p.key} for p in bound],
-                },
-            )
+            _fork_proxy(listeners, target_ip, device, record, [(b.host_ip, b.host_port, b.key) for b in bound])
     finally:
         for sock, _ in listeners:
             sock.close()
@@ -136,25 +128,33 @@ def stop(record: Path) -> None:
     """Stop the proxy of ``record`` (if it still runs) and remove the record."""
     data = read_json(record)
     record.unlink(missing_ok=True)
-    if data is None:
-        return
-    pid = int(data.get("pid", 0))
-    if pid <= 0 or _start_time(pid) != int(data.get("start", -2)):
+    if data is None or not _alive(data):
         return
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+        os.kill(int(data["pid"]), signal.SIGTERM)
     deadline = time.monotonic() + _STOP_SECONDS
-    while time.monotonic() < deadline and _start_time(pid) == int(data["start"]):
-        time.sleep(0.005)
-    if _start_time(pid) == int(data["start"]):
+    while time.monotonic() < deadline and _alive(data):
+        time.sleep(0.002)
+    if _alive(data):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(int(data["pid"]), signal.SIGKILL)
 
 
 def running(record: Path) -> bool:
     """Is the proxy of ``record`` alive?"""
     data = read_json(record)
-    return data is not None and _start_time(int(data.get("pid", 0))) == int(data.get("start", -2))
+    return data is not None and _alive(data)
+
+
+def _alive(data: dict[str, Any]) -> bool:
+    """Does the recorded proxy still run (same pid and start time, not a zombie)?"""
+    pid = int(data.get("pid", 0))
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return pid > 0 and fields[0] != "Z" and int(fields[19]) == int(data.get("start", -2))
 
 
 def _start_time(pid: int) -> int:
@@ -163,8 +163,14 @@ def _start_time(pid: int) -> int:
     return start_time(pid) if pid > 0 else -1
 
 
-def _fork_proxy(listeners: list[tuple[socket.socket, int]], target_ip: str, device: str, record: Path) -> int:
-    """Double-fork a detached proxy serving ``listeners``; its pid."""
+def _fork_proxy(
+    listeners: list[tuple[socket.socket, int]],
+    target_ip: str,
+    device: str,
+    record: Path,
+    described: list[tuple[str, int, str]],
+) -> int:
+    """Double-fork a detached proxy serving ``listeners``; its pid (it writes ``record``)."""
     _start_time(os.getpid())  # import what the parent needs before forking
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     middle = os.fork()
@@ -173,7 +179,11 @@ def _fork_proxy(listeners: list[tuple[socket.socket, int]], target_ip: str, devi
             os.close(read_fd)
             os.setsid()
             if os.fork() == 0:
-                os.write(write_fd, f"{os.getpid()}\n".encode())
+                # The proxy records itself before it serves, so "record gone" can never race.
+                pid = os.getpid()
+                ports = [{"HostIp": ip, "HostPort": str(port), "Port": key} for ip, port, key in described]
+                write_json_atomic(record, {"pid": pid, "start": _start_time(pid), "target": target_ip, "ports": ports})
+                os.write(write_fd, f"{pid}\n".encode())
                 os.close(write_fd)
                 _serve(listeners, target_ip, device, record)
         finally:
@@ -232,12 +242,23 @@ class _Proxy:  # pragma: no cover - runs in the forked proxy
         self.record = record
         self.pairs: set[_Pair] = set()
         self.masks: dict[socket.socket, int] = {}
-        for sock, port in listeners:
-            self.selector.register(sock, selectors.EVENT_READ, ("listen", port))
+        self.listeners = listeners
+        self.accepting = False
+        self._accepting(True)
+
+    def _accepting(self, on: bool) -> None:
+        """At the bound, stop accepting: new clients wait in the (bounded) listen backlog."""
+        if on == self.accepting:
+            return
+        self.accepting = on
+        for sock, port in self.listeners:
+            if on:
+                self.selector.register(sock, selectors.EVENT_READ, ("listen", port))
+            else:
+                self.selector.unregister(sock)
 
     def run(self) -> None:
         next_check = 0.0
-        orphan_at = time.monotonic() + CONNECT_SECONDS  # the parent writes the record after the fork
         while True:
             for key, mask in self.selector.select(_TICK):
                 kind, data = key.data
@@ -248,9 +269,7 @@ class _Proxy:  # pragma: no cover - runs in the forked proxy
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + _TICK
-                if self.record.exists():
-                    orphan_at = float("inf")
-                elif now > orphan_at or orphan_at == float("inf"):
+                if not self.record.exists():
                     return
                 for pair in [p for p in self.pairs if not p.connected and p.deadline < now]:
                     self._close(pair)
@@ -260,14 +279,13 @@ class _Proxy:  # pragma: no cover - runs in the forked proxy
             client, _ = listener.accept()
         except OSError:
             return
-        if len(self.pairs) >= MAX_CONNECTIONS:
-            client.close()
-            return
         client.setblocking(False)
         upstream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         upstream.setblocking(False)
         pair = _Pair(client, upstream, time.monotonic() + CONNECT_SECONDS)
         self.pairs.add(pair)
+        if len(self.pairs) >= MAX_CONNECTIONS:
+            self._accepting(False)
         try:
             with contextlib.suppress(OSError):
                 upstream.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.device)
@@ -358,6 +376,7 @@ class _Proxy:  # pragma: no cover - runs in the forked proxy
 
     def _close(self, pair: _Pair) -> None:
         self.pairs.discard(pair)
+        self._accepting(len(self.pairs) < MAX_CONNECTIONS)
         for sock in (pair.client, pair.upstream):
             if self.masks.pop(sock, 0):
                 self.selector.unregister(sock)

@@ -36,7 +36,7 @@ from simulator.model.errors import DockerError, InvalidParameter, NotFound, Syst
 from simulator.runtime.linux import diff, etcfiles, introspect, portproxy, shim
 from simulator.runtime.linux import rootfs as fs
 from simulator.runtime.linux.cgroups import Cgroup, CgroupManager, CgroupResources
-from simulator.runtime.linux.network import BridgeSpec, ContainerNetworks, Step, bridge_name
+from simulator.runtime.linux.network import BridgeSpec, ContainerNetworks, Step
 from simulator.runtime.linux.process import ExecError
 from simulator.runtime.linux.state import ContainerDir, ProcessDir, read_json, write_json_atomic
 from simulator.runtime.linux.tracing import Post, SpanRelay
@@ -557,8 +557,9 @@ class LinuxRuntime:
     def reap_orphans(self, known_ids: set[str]) -> list[str]:
         """Remove mounts, cgroups, shims and directories of containers nobody knows."""
         reaped: list[str] = []
+        # Only this state root's containers: the csim cgroup parent is shared by every
+        # daemon on the host (each test, each CSIM_STATE), whose containers are not orphans.
         ids = {p.name for p in self.state_root.iterdir() if not p.name.startswith(".")}
-        ids |= self.cgroups.container_ids()
         for container_id in sorted(ids - known_ids):
             cdir = ContainerDir(self.state_root / container_id)
             cgroup = self.cgroups.cgroup(container_id)
@@ -575,6 +576,8 @@ class LinuxRuntime:
             _destroy_dir(cdir, cgroup)
             self._containers.pop(container_id, None)
             reaped.append(container_id)
+        with contextlib.suppress(Exception):
+            self.networks.reap_bridges()  # networks of state roots that were deleted
         return reaped
 
     def close(self) -> None:
@@ -592,7 +595,7 @@ class LinuxRuntime:
 
     def ensure_bridge(self, network: str, network_id: str, subnet: str, gateway: str) -> None:
         """``docker network create``: the network's bridge on the host."""
-        spec = BridgeSpec(network, network_id, subnet, gateway)
+        spec = BridgeSpec(network, network_id, subnet, gateway, self.networks.bridge_for(network, network_id))
         self._network_op("create bridge", None, lambda: self.networks.ensure_bridge(spec), network)
 
     def remove_bridge(self, network: str, network_id: str) -> None:
@@ -628,7 +631,7 @@ class LinuxRuntime:
         if not bindings or not endpoint.ip:
             return []
         record = self.networks.sandbox(container_id).proxy_file(endpoint.network_id)
-        device = bridge_name(endpoint.network, endpoint.network_id)
+        device = self.networks.bridge_for(endpoint.network, endpoint.network_id)
         portproxy.stop(record)
         bound: list[portproxy.PortBinding] = []
 
