@@ -56,13 +56,12 @@ from pathlib import Path
 from typing import Any
 
 from simulator.model.network import PREDEFINED, mac_for
-from simulator.runtime.linux import netns, portproxy
+from simulator.runtime.linux import links, netns, portproxy
+from simulator.runtime.linux.links import RULE_PRIORITY, Step
 from simulator.runtime.linux.state import read_json, write_json_atomic
 from simulator.runtime.protocol import EndpointSpec
 
 DEFAULT_BRIDGE = "csim0"
-RULE_PRIORITY = 1717  # after `local` (0), before `main` (32766)
-_FR_ACT_PROHIBIT = 8  # FR_ACT_PROHIBIT (linux/fib_rules.h)
 
 # The host's resolvers are off the machine, hence unreachable: a lookup that misses
 # /etc/hosts must fail at once (nothing listens on 127.0.0.11 inside: port unreachable),
@@ -73,8 +72,6 @@ RESOLV_CONF = (
     "nameserver 127.0.0.11\n"
     "options ndots:0\n"
 )
-
-Step = tuple[str, float, float]  # (what the kernel did, monotonic start, end)
 
 
 def bridge_name(network: str, network_id: str) -> str:
@@ -202,7 +199,7 @@ class ContainerNetworks:
         base = box.hosts.read_text() if box.hosts.exists() else ""
         write_json_atomic(box.info, {"name": name, "hostname": hostname, "hosts_base": base})
         (container_dir / "resolv.conf").write_text(RESOLV_CONF)
-        netns.create(box.netns, setup=_loopback_up)
+        netns.create(box.netns, setup=links.loopback_up)
         return box.netns
 
     def destroy_sandbox(self, container_dir: Path) -> None:
@@ -212,9 +209,9 @@ class ContainerNetworks:
         for record in records:
             portproxy.stop(box.proxy_file(record.network_id))
         if records:
-            with contextlib.suppress(OSError), _iproute() as host:
+            with contextlib.suppress(OSError), links.iproute() as host:
                 for record in records:
-                    _delete_link(host, record.veth)
+                    links.delete_link(host, record.veth)
         for leftover in box.net.glob("proxy-*.json") if box.net.is_dir() else []:
             portproxy.stop(leftover)
         netns.remove(box.netns)
@@ -227,41 +224,41 @@ class ContainerNetworks:
     def ensure_bridge(self, bridge: BridgeSpec) -> list[Step]:
         """Create the bridge (address, no forwarding, prohibit rule) unless it exists."""
         steps: list[Step] = []
-        with self._lock, _iproute() as ipr:
+        with self._lock, links.iproute() as ipr:
             found = ipr.link_lookup(ifname=bridge.ifname)
             if not found:
                 t0 = time.monotonic()
                 ipr.link("add", ifname=bridge.ifname, kind="bridge", address=mac_for(bridge.gateway))
                 found = ipr.link_lookup(ifname=bridge.ifname)
                 ipr.link("set", index=found[0], ifalias=self._alias(f"network={bridge.network}"))
-                _contain(bridge.ifname)
-                _done(steps, f"ip link add {bridge.ifname} type bridge", t0)
+                links.contain(bridge.ifname)
+                links.done(steps, f"ip link add {bridge.ifname} type bridge", t0)
             index = found[0]
-            have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=_AF_INET)}
+            have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=links.AF_INET)}
             if bridge.gateway not in have:
                 t0 = time.monotonic()
                 extra: dict[str, Any] = {}
-                if _overlaps_other_link(ipr, bridge.subnet, index):
+                if links.overlaps_other_link(ipr, bridge.subnet, index):
                     # Another interface (e.g. docker0) already routes this range: leave its
                     # route alone; the port proxy reaches containers via SO_BINDTODEVICE.
-                    extra["IFA_FLAGS"] = _IFA_F_NOPREFIXROUTE
+                    extra["IFA_FLAGS"] = links.IFA_F_NOPREFIXROUTE
                 ipr.addr("add", index=index, address=bridge.gateway, prefixlen=bridge.prefix_len, **extra)
-                _done(steps, f"ip addr add {bridge.gateway}/{bridge.prefix_len} dev {bridge.ifname}", t0)
+                links.done(steps, f"ip addr add {bridge.gateway}/{bridge.prefix_len} dev {bridge.ifname}", t0)
             ipr.link("set", index=index, state="up")
-            if not _has_rule(ipr, bridge.ifname):
+            if not links.has_rule(ipr, bridge.ifname):
                 t0 = time.monotonic()
-                ipr.rule("add", action=_FR_ACT_PROHIBIT, iifname=bridge.ifname, priority=RULE_PRIORITY)
-                _done(steps, f"ip rule add iif {bridge.ifname} prohibit (never route off the machine)", t0)
+                ipr.rule("add", action=links.FR_ACT_PROHIBIT, iifname=bridge.ifname, priority=RULE_PRIORITY)
+                links.done(steps, f"ip rule add iif {bridge.ifname} prohibit (never route off the machine)", t0)
         return steps
 
     def remove_bridge(self, network: str, network_id: str) -> list[Step]:
         """Delete a network's bridge and its rule (absent ones are fine)."""
         ifname = self.bridge_for(network, network_id)
         t0 = time.monotonic()
-        with self._lock, _iproute() as ipr:
-            existed = _delete_link(ipr, ifname)
-            while _has_rule(ipr, ifname):
-                ipr.rule("del", action=_FR_ACT_PROHIBIT, iifname=ifname, priority=RULE_PRIORITY)
+        with self._lock, links.iproute() as ipr:
+            existed = links.delete_link(ipr, ifname)
+            while links.has_rule(ipr, ifname):
+                ipr.rule("del", action=links.FR_ACT_PROHIBIT, iifname=ifname, priority=RULE_PRIORITY)
         return [(f"ip link del {ifname}", t0, time.monotonic())] if existed else []
 
     # -- endpoints ------------------------------------------------------------------------
@@ -278,7 +275,7 @@ class ContainerNetworks:
         alias = self._alias(f"container={container_id[:12]} ip={endpoint.ip}")
 
         def work() -> str:
-            return _plug(box.netns, veth, bridge.ifname, endpoint, steps, alias)
+            return links.plug(box.netns, veth, bridge.ifname, endpoint, steps, alias)
 
         self._check_address(bridge.ifname, endpoint.ip, veth)
 
@@ -311,8 +308,8 @@ class ContainerNetworks:
             return []
         with self._lock:
             t0 = time.monotonic()
-            with _iproute() as host:
-                _delete_link(host, record.veth)
+            with links.iproute() as host:
+                links.delete_link(host, record.veth)
             steps: list[Step] = [(f"ip link del {record.veth}", t0, time.monotonic())]
             box.endpoint_file(network_id).unlink(missing_ok=True)
             rest = box.endpoints()
@@ -320,8 +317,8 @@ class ContainerNetworks:
                 gateway = rest[0].gateway
 
                 def reroute() -> None:
-                    with netns.entered(box.netns), _iproute() as inside:
-                        _default_route(inside, gateway)
+                    with netns.entered(box.netns), links.iproute() as inside:
+                        links.default_route(inside, gateway)
 
                 with contextlib.suppress(OSError):
                     netns.on_fresh_thread(reroute)
@@ -344,7 +341,7 @@ class ContainerNetworks:
             with contextlib.suppress(OSError):
                 return choice.read_text().strip() or DEFAULT_BRIDGE
             name = DEFAULT_BRIDGE
-            with _iproute() as ipr:
+            with links.iproute() as ipr:
                 found = ipr.link_lookup(ifname=DEFAULT_BRIDGE)
                 if found:
                     link = ipr.get_links(found[0])[0]
@@ -364,7 +361,7 @@ class ContainerNetworks:
 
     def _check_address(self, bridge: str, ip: str, veth: str) -> None:
         """Refuse an address another state root's container already has on a shared bridge."""
-        with _iproute() as ipr:
+        with links.iproute() as ipr:
             found = ipr.link_lookup(ifname=bridge)
             if not found:
                 return
@@ -381,20 +378,20 @@ class ContainerNetworks:
     def reap_bridges(self) -> list[str]:
         """Delete bridges (and rules) whose state root no longer exists; their names."""
         reaped: list[str] = []
-        with self._lock, _iproute() as ipr:
+        with self._lock, links.iproute() as ipr:
             for link in ipr.get_links():
                 name = str(link.get_attr("IFLA_IFNAME") or "")
                 alias = str(link.get_attr("IFLA_IFALIAS") or "")
                 if not name.startswith("csim") or not alias.startswith("csim state="):
                     continue
                 if not Path(_alias_root(alias)).exists():
-                    _delete_link(ipr, name)
+                    links.delete_link(ipr, name)
                     reaped.append(name)
             existing = {str(link.get_attr("IFLA_IFNAME")) for link in ipr.get_links()}
-            for rule in ipr.get_rules(family=_AF_INET):
+            for rule in ipr.get_rules(family=links.AF_INET):
                 name = str(rule.get_attr("FRA_IIFNAME") or "")
                 if rule.get_attr("FRA_PRIORITY") == RULE_PRIORITY and name.startswith("csim") and name not in existing:
-                    ipr.rule("del", action=_FR_ACT_PROHIBIT, iifname=name, priority=RULE_PRIORITY)
+                    ipr.rule("del", action=links.FR_ACT_PROHIBIT, iifname=name, priority=RULE_PRIORITY)
         return reaped
 
     # -- /etc/hosts -----------------------------------------------------------------------
@@ -440,134 +437,12 @@ class ContainerNetworks:
             yield record.ip, list(dict.fromkeys(n for n in names if n))
 
 
-# -- netlink helpers ----------------------------------------------------------------------
+# -- helpers ----------------------------------------------------------------------------
 
 
 def _alias_root(alias: str) -> str:
     """The state root in an interface alias ``csim state=<root> ...``."""
     return alias.split()[1].removeprefix("state=") if len(alias.split()) > 1 else ""
-
-
-def _done(steps: list[Step], what: str, t0: float) -> None:
-    steps.append((what, t0, time.monotonic()))
-
-
-def _plug(ns_path: Path, veth: str, bridge: str, endpoint: EndpointSpec, steps: list[Step], alias: str) -> str:
-    """On a fresh thread: the veth pair, its bridge port, the address and route inside; the ifname."""
-    with _iproute() as host:
-        _delete_link(host, veth)  # left over by a crash
-        with netns.entered(ns_path):
-            inside = _open_iproute()
-        try:
-            used = {link.get_attr("IFLA_IFNAME") for link in inside.get_links()}
-            ifname = next(f"eth{n}" for n in range(len(used) + 1) if f"eth{n}" not in used)
-            t0 = time.monotonic()
-            fd = os.open(ns_path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                host.link("add", ifname=veth, kind="veth", peer={"ifname": ifname, "net_ns_fd": fd})
-            finally:
-                os.close(fd)
-            try:
-                master = host.link_lookup(ifname=bridge)[0]
-                host.link("set", index=host.link_lookup(ifname=veth)[0], master=master, state="up", ifalias=alias)
-                _done(steps, f"ip link add {veth} master {bridge} type veth peer {ifname} netns <container>", t0)
-                t0 = time.monotonic()
-                index = inside.link_lookup(ifname=ifname)[0]
-                if endpoint.mac:
-                    inside.link("set", index=index, address=endpoint.mac)
-                inside.addr("add", index=index, address=endpoint.ip, prefixlen=endpoint.prefix_len)
-                inside.link("set", index=index, state="up")
-                _default_route(inside, endpoint.gateway)
-                address = f"{endpoint.ip}/{endpoint.prefix_len}"
-                _done(steps, f"ip addr add {address} dev {ifname}; ip route add default via {endpoint.gateway}", t0)
-            except BaseException:
-                _delete_link(host, veth)
-                raise
-        finally:
-            inside.close()
-    return ifname
-
-
-_AF_INET = 2
-_IFA_F_NOPREFIXROUTE = 0x200
-
-
-def _open_iproute() -> Any:
-    from pyroute2 import IPRoute
-
-    return IPRoute()
-
-
-@contextlib.contextmanager
-def _iproute() -> Iterator[Any]:
-    """A netlink socket in the calling thread's current namespace."""
-    ipr = _open_iproute()
-    try:
-        yield ipr
-    finally:
-        ipr.close()
-
-
-def _loopback_up() -> None:
-    with _iproute() as ipr:
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-
-
-def _delete_link(ipr: Any, ifname: str) -> bool:
-    """Delete ``ifname`` if it exists (deleting one end of a veth deletes both)."""
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    found = ipr.link_lookup(ifname=ifname)
-    if not found:
-        return False
-    try:
-        ipr.link("del", index=found[0])
-    except NetlinkError as exc:
-        if exc.code != errno.ENODEV:
-            raise
-    return True
-
-
-def _default_route(ipr: Any, gateway: str) -> None:
-    """``ip route add default via gateway`` unless the namespace already has one."""
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    try:
-        ipr.route("add", dst="0.0.0.0/0", gateway=gateway)
-    except NetlinkError as exc:
-        if exc.code != errno.EEXIST:
-            raise
-
-
-def _has_rule(ipr: Any, ifname: str) -> bool:
-    return any(
-        rule.get_attr("FRA_IIFNAME") == ifname and rule.get_attr("FRA_PRIORITY") == RULE_PRIORITY
-        for rule in ipr.get_rules(family=_AF_INET)
-    )
-
-
-def _overlaps_other_link(ipr: Any, subnet: str, index: int) -> bool:
-    """Does an interface other than ours already have a route into ``subnet``?"""
-    mine = ipaddress.ip_network(subnet)
-    for route in ipr.get_routes(family=_AF_INET):
-        dst = route.get_attr("RTA_DST")
-        if dst is None or route["dst_len"] == 0 or route.get_attr("RTA_OIF") == index:
-            continue
-        if route.get_attr("RTA_TABLE") not in (None, 254):
-            continue
-        if ipaddress.ip_network(f"{dst}/{route['dst_len']}", strict=False).overlaps(mine):
-            return True
-    return False
-
-
-def _contain(ifname: str) -> None:
-    """No IPv4 forwarding from the bridge and no IPv6 on it at all."""
-    for path, value in (
-        (f"/proc/sys/net/ipv4/conf/{ifname}/forwarding", "0"),
-        (f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "1"),
-    ):
-        with contextlib.suppress(OSError), open(path, "w") as f:
-            f.write(value)
 
 
 def _write_in_place(path: Path, text: str) -> None:

@@ -36,7 +36,8 @@ from simulator.model.errors import DockerError, InvalidParameter, NotFound, Syst
 from simulator.runtime.linux import diff, etcfiles, introspect, portproxy, shim
 from simulator.runtime.linux import rootfs as fs
 from simulator.runtime.linux.cgroups import Cgroup, CgroupManager, CgroupResources
-from simulator.runtime.linux.network import BridgeSpec, ContainerNetworks, Step
+from simulator.runtime.linux.links import Step
+from simulator.runtime.linux.network import BridgeSpec, ContainerNetworks
 from simulator.runtime.linux.process import ExecError
 from simulator.runtime.linux.state import ContainerDir, ProcessDir, read_json, write_json_atomic
 from simulator.runtime.linux.tracing import Post, SpanRelay
