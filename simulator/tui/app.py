@@ -23,7 +23,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingsMap
+from textual.binding import BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -31,13 +31,15 @@ from textual.widgets import Footer, Input, Static
 
 from simulator.trace.events import DockerEvent
 from simulator.trace.span import Span
+from simulator.tui.app_screens import ScreenActions
 from simulator.tui.backend import Backend, BackendError, CommandResult, open_backend
+from simulator.tui.bindings import app_bindings
 from simulator.tui.completion import split_command
-from simulator.tui.files import FileRow, LayerFiles
+from simulator.tui.files import LayerFiles
 from simulator.tui.flow_layout import TRACE_COLOURS, Packet
 from simulator.tui.i18n import Language, default_language, other_language, tr
 from simulator.tui.lesson_control import LessonControl
-from simulator.tui.snapshot import WorldSnapshot, take_snapshot
+from simulator.tui.snapshot import WorldSnapshot, last_transition, take_snapshot
 from simulator.tui.timeline import FrameSpan, Timeline
 from simulator.tui.widgets.console import CommandBar, Console
 from simulator.tui.widgets.containers import ContainersPanel
@@ -60,75 +62,8 @@ TIMELINE_WINDOW = 150
 MAX_DRAIN = 5000
 """Spans taken from the inbox per tick, so a flood cannot stall the UI."""
 
-_HELP_EXTRA = (
-    "request_start",
-    "request_end",
-    "view",
-    "files",
-    "screenshot",
-    "lesson_hint",
-    "lesson_next",
-    "lesson_hint_f8",
-    "lesson_next_f9",
-)
-"""Hidden from the footer but listed on the help screen."""
 
-_ACTION_STATE = {
-    "create": "created",
-    "start": "running",
-    "restart": "running",
-    "unpause": "running",
-    "pause": "paused",
-    "die": "exited",
-    "destroy": "removed",
-}
-
-
-def _bindings(lang: Language) -> list[Binding]:
-    """The app's keys with descriptions in ``lang`` (footer, help, palette)."""
-
-    def b(
-        keys: str,
-        action: str,
-        key: str,
-        bid: str,
-        show: bool = True,
-        display: str | None = None,
-        priority: bool = False,
-    ) -> Binding:
-        return Binding(keys, action, tr(key, lang), show=show, key_display=display, id=bid, priority=priority)
-
-    return [
-        b("f1", "help", "bind.help", "help", display="F1", priority=True),
-        b("space", "toggle_play", "bind.play", "play"),
-        b("left", "step(-1)", "bind.step_back", "step_back", display="←"),
-        b("right", "step(1)", "bind.step_forward", "step_forward", display="→"),
-        b("home", "request_start", "bind.request_start", "request_start", show=False),
-        b("end", "request_end", "bind.request_end", "request_end", show=False),
-        b("plus,equals_sign", "faster", "bind.faster", "faster", display="+"),
-        b("minus", "slower", "bind.slower", "slower", display="-"),
-        b("l", "toggle_language", "bind.language", "language"),
-        b("t", "toggle_theme", "bind.theme", "theme"),
-        b("v", "toggle_view", "bind.view", "view", show=False),
-        b("f", "show_files", "bind.files", "files", show=False),
-        b("colon,i", "focus_command", "bind.focus_command", "focus_command", display=":"),
-        b("ctrl+s", "save_svg", "bind.screenshot", "screenshot", show=False),
-        b("q", "quit", "bind.quit", "quit"),
-        b("f3", "lessons", "bind.lessons", "lessons", display="F3", priority=True),
-        b("h", "lesson_hint", "bind.hint", "lesson_hint", show=False),  # the lesson pane shows these two
-        b("n", "lesson_next", "bind.next", "lesson_next", show=False),
-        b("f8", "lesson_hint", "bind.hint", "lesson_hint_f8", show=False, priority=True),
-        b("f9", "lesson_next", "bind.next", "lesson_next_f9", show=False, priority=True),
-        *(b(str(n), f"lesson_answer({n})", "bind.answer", f"lesson_answer_{n}", show=False) for n in range(1, 10)),
-        # Usable while the command bar has the focus.
-        b("f2", "toggle_language", "bind.language", "language_f2", show=False, priority=True),
-        b("f5", "toggle_play", "bind.play", "play_f5", show=False, priority=True),
-        b("f6", "step(-1)", "bind.step_back", "step_back_f6", show=False, priority=True),
-        b("f7", "step(1)", "bind.step_forward", "step_forward_f7", show=False, priority=True),
-    ]
-
-
-class CsimApp(App[None]):
+class CsimApp(ScreenActions, App[None]):
     """Watch every request flow from the CLI to the kernel.
 
     Args:
@@ -144,7 +79,7 @@ class CsimApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "csim"
-    BINDINGS = _bindings("en")  # type: ignore[assignment]
+    BINDINGS = app_bindings("en")  # type: ignore[assignment]
 
     language: reactive[Language] = reactive("en", init=False)
     playing: reactive[bool] = reactive(True, init=False)
@@ -378,20 +313,6 @@ class CsimApp(App[None]):
             self._auto_selected = state.containers[0].name
         return self._auto_selected
 
-    def _last_transition(self, name: str, events: list[DockerEvent]) -> tuple[str, str] | None:
-        states: list[str] = []
-        for event in events:
-            if event.type != "container" or event.attributes.get("name") != name:
-                continue
-            new = _ACTION_STATE.get(event.action)
-            if new is not None and (not states or states[-1] != new):
-                states.append(new)
-        if len(states) >= 2:
-            return states[-2], states[-1]
-        if states:
-            return "removed", states[-1]
-        return None
-
     def refresh_view(self, force: bool = False) -> None:
         """Redraw the panels for the cursor (state panels only when the state changed)."""
         if not self._view_ready:
@@ -426,7 +347,7 @@ class CsimApp(App[None]):
         self.main.query_one(EventsPanel).show(events, lang)
         name = self._selected_container(state)
         container = state.container(name) if name else None
-        last = self._last_transition(name, events) if name else None
+        last = last_transition(name, events) if name else None
         self.main.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
 
     def _watch_reached(self) -> None:
@@ -460,7 +381,7 @@ class CsimApp(App[None]):
 
     def _apply_language(self) -> None:
         lang = self.language
-        self._bindings = BindingsMap(_bindings(lang))
+        self._bindings = BindingsMap(app_bindings(lang))
         self.refresh_bindings()
         self.main.query_one(FlowView).border_title = tr("panel.flow", lang)
         self.main.query_one(TimelineBar).border_title = tr("panel.timeline", lang)
@@ -542,6 +463,12 @@ class CsimApp(App[None]):
 
     def _live_checkpoint(self) -> None:
         snapshot = self.read_snapshot()
+        if self.lessons.active:
+            # Live spans arrive after the command that made them returned: check again now they are here
+            # (and when someone acts from another terminal).
+            with self.command_lock:
+                self.lessons.after_command(quiet=True)
+            self.call_from_thread(self.refresh_lesson)
         if snapshot is not None:
             self.call_from_thread(self._checkpoint, snapshot)
 
@@ -586,71 +513,6 @@ class CsimApp(App[None]):
 
     def action_focus_command(self) -> None:
         self.main.query_one(CommandBar).focus()
-
-    def action_help(self) -> None:
-        from simulator.tui.screens.help import HelpScreen
-
-        if isinstance(self.screen, HelpScreen):
-            self.screen.dismiss(None)
-            return
-        keys = [
-            (b.key_display or b.key, b.description) for b in _bindings(self.language) if b.show or b.id in _HELP_EXTRA
-        ]
-        keys += [
-            ("1-9", tr("bind.answer", self.language)),
-            ("Esc", tr("bind.close", self.language)),
-            ("Tab", tr("bind.complete", self.language)),
-            ("ctrl+p", "command palette"),
-        ]
-        self.push_screen(HelpScreen(self.language, keys))
-
-    def action_show_files(self, key: str | None = None) -> None:
-        """The file view, on ``key`` (a ``FileSource`` key) or the selected container."""
-        from simulator.tui.files import file_sources, read_source
-        from simulator.tui.screens.files import FilesScreen
-
-        if isinstance(self.screen, FilesScreen):
-            return
-        latest = self.timeline.latest
-        if key is None:
-            chosen = latest.container(self.selected or self._auto_selected or "")
-            key = f"container:{chosen.id}" if chosen is not None else None
-        cache = self._layer_files
-
-        def load(source: str) -> list[FileRow]:
-            return read_source(self.backend, source, latest.images, cache)
-
-        self.push_screen(FilesScreen(self.language, file_sources(latest), load, key))
-
-    def on_containers_panel_container_opened(self, message: ContainersPanel.ContainerOpened) -> None:
-        self.action_show_files(f"container:{message.container_id}")
-
-    def action_lessons(self) -> None:
-        from simulator.tui.screens.lessons import LessonListScreen
-
-        if isinstance(self.screen, LessonListScreen):
-            self.screen.dismiss(None)
-            return
-        self.lessons.show_list()
-
-    def action_lesson_hint(self) -> None:
-        self.lessons.hint()
-
-    def action_lesson_next(self) -> None:
-        self.lessons.next()
-
-    def action_lesson_skip(self) -> None:
-        self.lessons.skip()
-
-    def action_lesson_answer(self, number: int) -> None:
-        self.lessons.answer(number)
-
-    def action_lesson_close(self) -> None:
-        self.lessons.close()
-
-    def action_save_svg(self) -> None:
-        path = self.save_screenshot()
-        self.notify(tr("notify.screenshot", self.language, path=path), timeout=3)
 
     def on_containers_panel_container_selected(self, message: ContainersPanel.ContainerSelected) -> None:
         self.selected = message.name

@@ -28,6 +28,7 @@ __all__ = [
     "NetworkView",
     "WorldSnapshot",
     "apply_events",
+    "last_transition",
     "layer_share_counts",
     "take_snapshot",
 ]
@@ -266,3 +267,30 @@ def layer_share_counts(images: Iterable[ImageView]) -> Counter[str]:
     for image in images:
         counts.update({layer.diff_id for layer in image.layers})
     return counts
+
+
+_ACTION_STATE = {
+    "create": "created",
+    "start": "running",
+    "restart": "running",
+    "unpause": "running",
+    "pause": "paused",
+    "die": "exited",
+    "destroy": "removed",
+}
+
+
+def last_transition(name: str, events: list[DockerEvent]) -> tuple[str, str] | None:
+    """The container's last two distinct states from its events (``removed`` before its first), if any."""
+    states: list[str] = []
+    for event in events:
+        if event.type != "container" or event.attributes.get("name") != name:
+            continue
+        new = _ACTION_STATE.get(event.action)
+        if new is not None and (not states or states[-1] != new):
+            states.append(new)
+    if len(states) >= 2:
+        return states[-2], states[-1]
+    if states:
+        return "removed", states[-1]
+    return None
