@@ -70,3 +70,25 @@ def test_csim_in_tmux_shows_the_diagram_and_a_running_container(tmp_path: Path) 
         assert "Status: Downloaded newer image for nginx:latest" in screen
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def test_csim_tui_lesson_opens_the_lesson_pane(tmp_path: Path) -> None:
+    """``csim tui --lesson image-layers`` (the entry point's flag) opens with the lesson beside the console."""
+    session = f"csim-lesson-{uuid.uuid4().hex[:8]}"
+    repo = Path(__file__).resolve().parents[1]
+    env = {"CSIM_STATE": str(tmp_path / "state"), "LANG": "C.UTF-8", "TERM": "xterm-256color",
+           "PYTHONPATH": str(repo), "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}  # fmt: skip
+    exports = " ".join(f"{k}={v!r}" for k, v in env.items())
+    command = f"cd {str(repo)!r} && env -i {exports} {sys.executable} -m simulator tui --lesson image-layers"
+    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    try:
+        screen = _wait_for(session, lambda s: "step 1/4" in s)
+        assert "LESSON · Images are stacks" in screen and "step 1/4 · Layer by layer" in screen, screen
+        _tmux("send-keys", "-t", session, "-l", "pull nginx")
+        _tmux("send-keys", "-t", session, "Enter")
+        screen = _wait_for(session, lambda s: "✔ checked" in s)
+        assert "✔ checked" in screen, screen
+    finally:
+        _tmux("kill-session", "-t", session)
+    progress = tmp_path / "state" / "lesson-progress.json"
+    assert progress.exists() and '"image-layers"' in progress.read_text(encoding="utf-8")
