@@ -50,9 +50,10 @@ def csim(tmp_path: Path) -> Iterator[Csim]:
     ids = run("ps", "-aq").stdout.split()
     if ids:
         run("rm", "-f", *ids)
-    for name in run("network", "ls", "--format", "{{.Name}}").stdout.split():
+    names = [line.split()[1] for line in run("network", "ls").stdout.splitlines()[1:] if line.split()]
+    for name in names:
         if name not in ("bridge", "host", "none"):
-            run("network", "rm", name)
+            assert run("network", "rm", name).returncode == 0, f"network {name} left behind"
 
 
 def ok(r: subprocess.CompletedProcess[str]) -> str:
