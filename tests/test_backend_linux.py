@@ -121,3 +121,18 @@ def test_sim_and_linux_give_the_same_output(csim, argv: list[str]) -> None:  # t
     sim = world.run_cli(["run", "--rm", "busybox", *argv])
     real = csim("run", "--rm", "busybox", *argv)
     assert (real.returncode, real.stdout) == (sim.exit_code, sim.stdout)
+
+
+def test_runtime_flag_runs_the_same_bundle_under_runc(csim) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    if shutil.which("runc") is None:
+        pytest.skip("runc is not installed")
+    script = "echo $$; hostname | wc -c; ls /"
+    builtin = csim("run", "--rm", "busybox", "sh", "-c", script)
+    runc = csim("run", "--name", "viarunc", "--runtime", "runc", "busybox", "sh", "-c", script)
+    assert (runc.returncode, runc.stdout) == (builtin.returncode, builtin.stdout), runc.stderr
+    assert csim("inspect", "-f", "{{.HostConfig.Runtime}}", "viarunc").stdout == "runc\n"
+    bad = csim("run", "--rm", "--runtime", "nope", "busybox", "true")
+    assert bad.returncode == 125
+    assert "unknown or invalid runtime name: nope" in bad.stderr

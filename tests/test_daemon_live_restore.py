@@ -97,4 +97,5 @@ def test_containers_survive_kill_9_of_the_daemon(daemon: Daemon, tmp_path: Path)
     assert daemon.csim("inspect", "-f", "{{.State.ExitCode}}", "r2").stdout.strip() == "5"
     assert daemon.csim("rm", "-f", "r1", "r2", "r3", "quits").returncode == 0
     assert _mounts(tmp_path) == 0
-    assert not list((tmp_path / "data" / "linux" / "containers").iterdir())
+    leftovers = [p for p in (tmp_path / "data" / "linux" / "containers").iterdir() if not p.name.startswith(".")]
+    assert leftovers == []  # hidden entries are the runtimes' own roots, not containers

@@ -172,8 +172,8 @@ def info(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
             "Labels": [],
             "ExperimentalBuild": False,
             "ServerVersion": simulator.__version__,
-            "Runtimes": {"runc": {"path": "runc"}},
-            "DefaultRuntime": "runc",
+            "Runtimes": {name: {"path": name} for name in d.runtime_names()[0]},
+            "DefaultRuntime": d.runtime_names()[1],
             "Swarm": {
                 "LocalNodeState": "inactive",
                 "NodeID": "",

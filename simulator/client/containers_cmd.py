@@ -39,6 +39,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop-signal", default="")
     p.add_argument("--stop-timeout", type=int, default=None)
     p.add_argument("--read-only", action="store_true")
+    p.add_argument("--runtime", default="", help="the OCI runtime for this container (runc, crun, ...)")
     p.add_argument("image")
     p.add_argument("command", nargs=argparse.REMAINDER)
 
@@ -54,6 +55,8 @@ def create_body(a: argparse.Namespace) -> dict[str, Any]:
         "AutoRemove": a.rm,
         "ReadonlyRootfs": a.read_only,
     }
+    if a.runtime:
+        host["Runtime"] = a.runtime
     if a.memory:
         host["Memory"] = parse_size(a.memory)
     if a.cpus:

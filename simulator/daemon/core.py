@@ -72,6 +72,22 @@ class DaemonCore:
     def attach_runtime(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    def runtime_names(self) -> tuple[list[str], str]:
+        """The OCI runtimes ``--runtime`` may name, and the default (``docker info`` Runtimes)."""
+        names = getattr(self.runtime, "names", None)
+        if callable(names):
+            return list(names()), str(getattr(self.runtime, "default", "runc"))
+        return ["runc"], "runc"
+
+    def check_runtime(self, name: str) -> str:
+        names, default = self.runtime_names()
+        name = name or default
+        if name not in names:
+            from simulator.model.errors import InvalidParameter
+
+            raise InvalidParameter(f"unknown or invalid runtime name: {name}")
+        return name
+
     @property
     def rt(self) -> Runtime:
         if self.runtime is None:

@@ -69,6 +69,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         if host_config.get("AutoRemove") and policy.name != "no":
             raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
         self._validate_resources(host_config)
+        host_config["Runtime"] = self.check_runtime(str(host_config.get("Runtime") or ""))
         img_cfg = dict(image.container_config)
         entrypoint = body.get("Entrypoint")
         cmd = body.get("Cmd")
@@ -210,6 +211,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             network_mode=self._network_mode(c),
             stop_signal=parse_signal(str(stop)) if stop else SIGTERM,
             readonly_rootfs=bool(hc.get("ReadonlyRootfs")),
+            runtime=str(hc.get("Runtime") or ""),
         )
 
     # -- start ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ has to be downloaded.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from simulator.des.realtime import WallClockDriver
 from simulator.des.world import World
 from simulator.model.errors import Unavailable
 from simulator.model.reference import Reference
+from simulator.runtime.select import RuntimeSet
 
 
 class OfflineRegistry:
@@ -88,14 +90,21 @@ class LinuxWorld(World):
         unpacker = LayerUnpacker(self.state_dir / "layers", content)
         self.layer_dirs = LayerDirs(unpacker, self.daemon.images)
         self._post: Callable[[Callable[[], None]], None] = self.driver.post
-        self.runtime = LinuxRuntime(
-            self.env,
-            self.tracer,
-            self.layer_dirs,
-            self.state_dir / "containers",
-            self._forward,
-            runtime_binary,
-        )
+
+        containers = root / "containers"
+
+        def runtime(binary: str | None) -> LinuxRuntime:
+            return LinuxRuntime(self.env, self.tracer, self.layer_dirs, containers, self._forward, binary)
+
+        # The built-in runtime is the default; installed OCI runtimes are there for `--runtime`.
+        runtimes: dict[str, Any] = {"csim": runtime(None)}
+        for binary in ("runc", "crun"):
+            if shutil.which(binary):
+                runtimes[binary] = runtime(binary)
+        default = runtime_binary or "csim"
+        if default not in runtimes:
+            runtimes[default] = runtime(default)
+        self.runtime = RuntimeSet(default, runtimes)
         self.daemon.attach_runtime(self.runtime)
         from simulator.daemon.registry_source import Handoff, HttpRegistrySource, RegistryRouter
 

@@ -166,6 +166,10 @@ def _restore_linux(world: World, data: dict[str, Any]) -> None:
         d._io[cid] = io
         return io
 
+    assign = getattr(world.runtime, "assign", None)
+    if callable(assign):
+        for c in containers:
+            assign(c.id, str(c.host_config.get("Runtime") or ""))
     running = [c.id for c in containers if c.state.running and not c.state.restarting]
     found = world.runtime.restore([c.id for c in containers if c.runtime_created], io_for)
     for c in containers:

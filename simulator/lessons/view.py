@@ -19,6 +19,7 @@ from simulator.trace.events import DockerEvent
 from simulator.trace.span import Span
 
 LESSON_USER_AGENT = "csim-lesson"
+TUI_USER_AGENT = "csim-tui"  # the TUI's own state reads: never a student's command
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,12 @@ class WorldView(Protocol):
 
 
 def hidden_trace_ids(spans: Iterable[Span]) -> set[str]:
-    """Traces made by lesson checks and probes, which span checks ignore."""
-    return {s.trace_id for s in spans if s.attrs.get("user_agent") == LESSON_USER_AGENT or s.attrs.get("lesson_probe")}
+    """Traces made by lesson checks, probes and the TUI's own reads, which span checks ignore."""
+    return {
+        s.trace_id
+        for s in spans
+        if s.attrs.get("user_agent") in (LESSON_USER_AGENT, TUI_USER_AGENT) or s.attrs.get("lesson_probe")
+    }
 
 
 def student_spans(spans: list[Span]) -> list[Span]:

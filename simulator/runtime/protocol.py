@@ -79,6 +79,7 @@ class ContainerSpec:
         endpoints: the attachments made before start.
         stop_signal: the image's or container's StopSignal number.
         readonly_rootfs: --read-only.
+        runtime: the OCI runtime to use (``--runtime``); "" means the daemon's default.
     """
 
     id: str
@@ -95,6 +96,7 @@ class ContainerSpec:
     stop_signal: int = 15
     readonly_rootfs: bool = False
     extra_hosts: tuple[str, ...] = ()
+    runtime: str = ""
 
 
 @dataclass(frozen=True, slots=True)
