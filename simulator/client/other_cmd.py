@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from simulator.client.containers_cmd import pull_image, render_format
@@ -263,10 +262,54 @@ def cmd_system(s: Session, a: argparse.Namespace) -> int:
         s.out.write(table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows))
         return 0
     if a.sys_cmd == "info":
-        info = s.json("GET", "/info")
-        s.out.write(json.dumps(info, indent=2) + "\n")
+        s.out.write(format_info(s.json("GET", "/info")))
         return 0
     raise CliError(f"unknown command {a.sys_cmd}", 1)
+
+
+def format_info(info: dict[str, Any]) -> str:
+    """``docker info``'s human-readable report."""
+    from simulator.client.units import bytes_size
+
+    plugins = info.get("Plugins") or {}
+    lines = [
+        "Client:",
+        " Context:    embedded",
+        " Debug Mode: false",
+        "",
+        "Server:",
+        f" Containers: {info.get('Containers', 0)}",
+        f"  Running: {info.get('ContainersRunning', 0)}",
+        f"  Paused: {info.get('ContainersPaused', 0)}",
+        f"  Stopped: {info.get('ContainersStopped', 0)}",
+        f" Images: {info.get('Images', 0)}",
+        f" Server Version: {info.get('ServerVersion', '')}",
+        f" Storage Driver: {info.get('Driver', '')}",
+        f" Logging Driver: {info.get('LoggingDriver', '')}",
+        f" Cgroup Driver: {info.get('CgroupDriver', '')}",
+        f" Cgroup Version: {info.get('CgroupVersion', '')}",
+        " Plugins:",
+        f"  Volume: {' '.join(plugins.get('Volume') or [])}",
+        f"  Network: {' '.join(plugins.get('Network') or [])}",
+        f"  Log: {' '.join(plugins.get('Log') or [])}",
+        f" Swarm: {(info.get('Swarm') or {}).get('LocalNodeState', 'inactive')}",
+        f" Runtimes: {' '.join(sorted(info.get('Runtimes') or {}))}",
+        f" Default Runtime: {info.get('DefaultRuntime', '')}",
+        f" Kernel Version: {info.get('KernelVersion', '')}",
+        f" Operating System: {info.get('OperatingSystem', '')}",
+        f" OSType: {info.get('OSType', '')}",
+        f" Architecture: {info.get('Architecture', '')}",
+        f" CPUs: {info.get('NCPU', 0)}",
+        f" Total Memory: {bytes_size(float(info.get('MemTotal', 0)))}",
+        f" Name: {info.get('Name', '')}",
+        f" ID: {info.get('ID', '')}",
+        f" Docker Root Dir: {info.get('DockerRootDir', '')}",
+        f" Debug Mode: {str(info.get('Debug', False)).lower()}",
+        f" Experimental: {str(info.get('ExperimentalBuild', False)).lower()}",
+        f" Live Restore Enabled: {str(info.get('LiveRestoreEnabled', False)).lower()}",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _pct(imgs: list[dict[str, Any]], total: int) -> int:
