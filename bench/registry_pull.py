@@ -79,9 +79,7 @@ def start_distribution(work: Path) -> tuple[str, subprocess.Popen[bytes]]:
         f"storage:\n  filesystem:\n    rootdirectory: {work / 'distribution'}\n"
         f"http:\n  addr: 127.0.0.1:{port}\n"
     )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, proc)
     return url, proc
@@ -102,9 +100,7 @@ def make_image(work: Path, total_mb: int, layers: int) -> tuple[bytes, list[tupl
                 hasher.update(chunk)
                 left -= len(chunk)
         blobs.append((f"sha256:{hasher.hexdigest()}", path))
-    config = json.dumps(
-        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
-    ).encode()
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     config_path = work / "config"
     config_path.write_bytes(config)
     config_digest = "sha256:" + hashlib.sha256(config).hexdigest()

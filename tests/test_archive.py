@@ -155,9 +155,7 @@ def test_oci_archive_names() -> None:
     assert loaded.layers == image.layers  # gzip layers come back uncompressed
     assert loaded.repo_tags == ["quay.io/org/app:v2", "alpine:3.19"]
     (bare,) = load_archive(
-        _tarball(
-            _oci_layout(image, [{"annotations": {"org.opencontainers.image.ref.name": "latest"}}])
-        )
+        _tarball(_oci_layout(image, [{"annotations": {"org.opencontainers.image.ref.name": "latest"}}]))
     )
     assert bare.repo_tags == [] and bare.ref_name == "latest"
 
@@ -167,9 +165,7 @@ def test_oci_archive_picks_this_platform_from_an_index() -> None:
 
     image = _image(("a", "1"))
     files = _oci_layout(image, [])
-    manifest_name = next(
-        n for n, b in files.items() if b.startswith(b'{"schemaVersion": 2, "config"')
-    )
+    manifest_name = next(n for n, b in files.items() if b.startswith(b'{"schemaVersion": 2, "config"'))
     os_name, arch = host_platform()
     nested = json.dumps(
         {
@@ -217,9 +213,7 @@ def test_load_errors_are_docker_worded() -> None:
         {
             name: image.config,
             "l/layer.tar": bad.layers[0],
-            "manifest.json": json.dumps(
-                [{"Config": name, "RepoTags": [], "Layers": ["l/layer.tar"]}]
-            ).encode(),
+            "manifest.json": json.dumps([{"Config": name, "RepoTags": [], "Layers": ["l/layer.tar"]}]).encode(),
         }
     )
     with pytest.raises(InvalidParameter, match=r'invalid diffID for layer 0: expected "sha256:'):
@@ -246,9 +240,7 @@ def test_load_from_path(tmp_path: Path) -> None:
 # -- against a real dockerd --------------------------------------------------------------
 
 
-def _docker(
-    sock: str, *args: str, timeout: float = 60, **kw: Any
-) -> subprocess.CompletedProcess[str]:
+def _docker(sock: str, *args: str, timeout: float = 60, **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker", "-H", f"unix://{sock}", *args],
         capture_output=True,
@@ -315,9 +307,7 @@ def test_real_docker_loads_and_runs_our_archive(dockerd: str, tmp_path: Path) ->
     assert "Loaded image: csimtest/busybox:save" in loaded.stdout
     inspect = _docker(dockerd, "image", "inspect", "-f", "{{.Id}}", "csimtest/busybox:save")
     assert inspect.stdout.strip() == image.id
-    run = _docker(
-        dockerd, "run", "--rm", "--network", "none", "csimtest/busybox:save", "echo", "hi"
-    )
+    run = _docker(dockerd, "run", "--rm", "--network", "none", "csimtest/busybox:save", "echo", "hi")
     assert run.returncode == 0, run.stderr
     assert run.stdout == "hi\n"
 
@@ -334,9 +324,7 @@ def test_images_saved_by_real_docker_load_here(dockerd: str, tmp_path: Path) -> 
     }
     src = tmp_path / "rootfs.tar"
     src.write_bytes(_tarball(rootfs))
-    imported = _docker(
-        dockerd, "import", "-c", 'CMD ["/bin/hello.sh"]', str(src), "imported/thing:v1"
-    )
+    imported = _docker(dockerd, "import", "-c", 'CMD ["/bin/hello.sh"]', str(src), "imported/thing:v1")
     assert imported.returncode == 0, imported.stderr
     out = tmp_path / "saved.tar"
     saved = _docker(dockerd, "save", "-o", str(out), "imported/thing:v1")
@@ -355,9 +343,4 @@ def test_images_saved_by_real_docker_load_here(dockerd: str, tmp_path: Path) -> 
     again.write_bytes(save_archive_bytes([image]))
     reloaded = _docker(dockerd, "load", "-i", str(again))
     assert reloaded.returncode == 0, reloaded.stderr
-    assert (
-        _docker(
-            dockerd, "image", "inspect", "-f", "{{.Id}}", "imported/thing:resaved"
-        ).stdout.strip()
-        == image.id
-    )
+    assert _docker(dockerd, "image", "inspect", "-f", "{{.Id}}", "imported/thing:resaved").stdout.strip() == image.id

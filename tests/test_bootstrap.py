@@ -85,7 +85,5 @@ def test_host_tools_fallback_runs_in_a_chroot(tmp_path: Path) -> None:
     result = _chroot_echo(root)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "hi\n"
-    ls = subprocess.run(
-        ["chroot", str(root), "/bin/ls", "/etc"], capture_output=True, text=True, check=False
-    )
+    ls = subprocess.run(["chroot", str(root), "/bin/ls", "/etc"], capture_output=True, text=True, check=False)
     assert "passwd" in ls.stdout.split()

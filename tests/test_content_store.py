@@ -115,9 +115,7 @@ def test_index_refs(store: ContentStore) -> None:
     store.set_ref(desc, "docker.io/library/busybox:latest")
     store.set_ref(desc, "docker.io/library/busybox:1")
     store.set_ref(desc, "docker.io/library/busybox:latest")  # replaces, not duplicates
-    names = [
-        m["annotations"]["org.opencontainers.image.ref.name"] for m in store.index()["manifests"]
-    ]
+    names = [m["annotations"]["org.opencontainers.image.ref.name"] for m in store.index()["manifests"]]
     assert names == ["docker.io/library/busybox:1", "docker.io/library/busybox:latest"]
     store.remove_ref("docker.io/library/busybox:1")
     assert len(store.index()["manifests"]) == 1

@@ -190,8 +190,7 @@ def test_errors_match_dockerd_20_10(text: str, message: str) -> None:
         ("\n", "failed to parse Dockerfile: file with no instructions"),
         (
             "FROM scratch\nENV a=b c\n",
-            'failed to parse Dockerfile: Syntax error - can\'t find = in "c". '
-            "Must be of the form: name=value",
+            'failed to parse Dockerfile: Syntax error - can\'t find = in "c". Must be of the form: name=value',
         ),
     ],
 )
@@ -232,9 +231,7 @@ def test_stages_meta_args_and_lines() -> None:
 
 
 def test_each_instruction_type() -> None:
-    assert only('CMD ["a", "b"]') == Cmd(
-        ("a", "b"), False, line=2, end_line=2, original='CMD ["a", "b"]'
-    )
+    assert only('CMD ["a", "b"]') == Cmd(("a", "b"), False, line=2, end_line=2, original='CMD ["a", "b"]')
     assert isinstance(only("ENTRYPOINT []"), Entrypoint)
     assert only("ENTRYPOINT []").cmd == ()  # type: ignore[attr-defined]
     assert only('ENV a=1 b="2 3"').pairs == (  # type: ignore[attr-defined]
@@ -272,8 +269,7 @@ def test_healthcheck_forms() -> None:
 
 def test_run_mounts_and_heredocs() -> None:
     run = only(
-        "RUN --mount=type=cache,target=/root/.cache,sharing=locked \\\n"
-        "  --mount=type=secret,id=tok <<EOF\necho\nEOF"
+        "RUN --mount=type=cache,target=/root/.cache,sharing=locked \\\n  --mount=type=secret,id=tok <<EOF\necho\nEOF"
     )
     assert isinstance(run, Run)
     assert [(m.type, m.target, m.sharing, m.id) for m in run.mounts] == [
@@ -333,15 +329,9 @@ def test_env_overrides_arg_and_stage_scope_ends() -> None:
 def test_expand_instruction_kinds() -> None:
     lex = ShellLex()
     env = {"A": "a", "P": "80 443"}
-    assert expand_instruction(Env((KeyValue("K", '"$A b"'),)), lex, env) == Env(
-        (KeyValue("K", "a b"),)
-    )
-    assert expand_instruction(Label((KeyValue("$A", "'$A'"),)), lex, env) == Label(
-        (KeyValue("a", "$A"),)
-    )
-    assert expand_instruction(Copy(("$A",), "/$A/", chown="$A"), lex, env) == Copy(
-        ("a",), "/a/", chown="a"
-    )
+    assert expand_instruction(Env((KeyValue("K", '"$A b"'),)), lex, env) == Env((KeyValue("K", "a b"),))
+    assert expand_instruction(Label((KeyValue("$A", "'$A'"),)), lex, env) == Label((KeyValue("a", "$A"),))
+    assert expand_instruction(Copy(("$A",), "/$A/", chown="$A"), lex, env) == Copy(("a",), "/a/", chown="a")
     assert expand_instruction(Expose(("$P",)), lex, env) == Expose(("80", "443"))
     assert expand_instruction(Volume(("/$A",)), lex, env) == Volume(("/a",))
     assert expand_instruction(User("$A"), lex, env) == User("a")

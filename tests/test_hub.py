@@ -44,9 +44,7 @@ def _rootfs(image: HubImage) -> dict[str, LayerEntry]:
         for entry in read_layer_tar(gunzip_layer(layer.blob)):
             if entry.kind == "whiteout":
                 gone = entry.path
-                files = {
-                    p: e for p, e in files.items() if p != gone and not p.startswith(gone + "/")
-                }
+                files = {p: e for p, e in files.items() if p != gone and not p.startswith(gone + "/")}
             elif entry.kind != "opaque":
                 files[entry.path] = entry
     return files

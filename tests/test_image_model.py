@@ -249,9 +249,7 @@ def test_config_has_docker_shape() -> None:
 
 
 def test_canonical_json_is_compact_and_sorted() -> None:
-    assert canonical_json({"b": 1, "a": [1, {"d": "é", "c": None}]}) == (
-        '{"a":[1,{"c":null,"d":"é"}],"b":1}'.encode()
-    )
+    assert canonical_json({"b": 1, "a": [1, {"d": "é", "c": None}]}) == ('{"a":[1,{"c":null,"d":"é"}],"b":1}'.encode())
 
 
 def test_image_record_id_is_config_digest_and_sizes_are_modelled() -> None:

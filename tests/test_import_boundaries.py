@@ -44,9 +44,7 @@ def test_headless_modules_do_not_load_textual() -> None:
         "assert 'textual' not in sys.modules, 'a headless module imported textual'\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
@@ -61,6 +59,4 @@ def test_model_imports_only_the_standard_library() -> None:
                 module = stripped.split()[1].split(".")[0]
                 assert module not in third_party, f"{path.name}: {stripped}"
                 if stripped.startswith("from simulator"):
-                    assert stripped.split()[1].startswith(allowed_prefixes), (
-                        f"{path.name}: {stripped}"
-                    )
+                    assert stripped.split()[1].startswith(allowed_prefixes), f"{path.name}: {stripped}"

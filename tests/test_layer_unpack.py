@@ -250,9 +250,7 @@ def test_setuid_is_neutralised_and_reported(unpacker: LayerUnpacker) -> None:
 
 @needs_root
 def test_whiteouts_become_overlay_whiteouts(unpacker: LayerUnpacker) -> None:
-    tar = build_layer_tar(
-        [LayerEntry.whiteout("etc/motd"), LayerEntry.opaque("var/cache"), LayerEntry.file("x", "")]
-    )
+    tar = build_layer_tar([LayerEntry.whiteout("etc/motd"), LayerEntry.opaque("var/cache"), LayerEntry.file("x", "")])
     path = unpacker.unpacked_path(unpacker.add_tar(tar))
     st = (path / "etc/motd").lstat()
     assert stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
@@ -270,9 +268,7 @@ def mountpoint(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.real
 @needs_root
-def test_whiteouts_hide_lower_files_in_a_real_overlay(
-    unpacker: LayerUnpacker, mountpoint: Path
-) -> None:
+def test_whiteouts_hide_lower_files_in_a_real_overlay(unpacker: LayerUnpacker, mountpoint: Path) -> None:
     lower = build_layer_tar(
         [
             LayerEntry.file("etc/motd", "welcome\n"),
@@ -305,9 +301,7 @@ def test_whiteouts_hide_lower_files_in_a_real_overlay(
     assert (low / "etc/motd").read_text() == "welcome\n"
 
 
-def test_a_later_file_replaces_a_symlink_instead_of_writing_through_it(
-    unpacker: LayerUnpacker, host: Path
-) -> None:
+def test_a_later_file_replaces_a_symlink_instead_of_writing_through_it(unpacker: LayerUnpacker, host: Path) -> None:
     tar = _tar(
         (_m("passwd", tarfile.SYMTYPE, linkname=str(host / "passwd")), b""),
         (_m("passwd"), b"container's own\n"),

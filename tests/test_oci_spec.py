@@ -21,9 +21,7 @@ from simulator.runtime.protocol import ContainerSpec, MountSpec, ProcessSpec
 
 SCHEMA_DIR = Path("/work/shared/vectors/oci-runtime-spec/schema")
 
-pytestmark = pytest.mark.skipif(
-    not SCHEMA_DIR.is_dir(), reason="OCI runtime-spec vectors not present"
-)
+pytestmark = pytest.mark.skipif(not SCHEMA_DIR.is_dir(), reason="OCI runtime-spec vectors not present")
 
 
 def _validator() -> Any:
@@ -34,9 +32,7 @@ def _validator() -> Any:
     resources = []
     for path in SCHEMA_DIR.glob("*.json"):
         contents = json.loads(path.read_text())
-        resources.append(
-            (path.name, Resource.from_contents(contents, default_specification=DRAFT4))
-        )
+        resources.append((path.name, Resource.from_contents(contents, default_specification=DRAFT4)))
     registry: Registry[Any] = Registry().with_resources(resources)
     schema = json.loads((SCHEMA_DIR / "config-schema.json").read_text())
     return jsonschema.Draft4Validator(schema, registry=registry)
@@ -59,16 +55,12 @@ def _spec(**kw: Any) -> ContainerSpec:
     return ContainerSpec(**base)
 
 
-@pytest.mark.parametrize(
-    "path", sorted((SCHEMA_DIR / "test/config/good").glob("*.json")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted((SCHEMA_DIR / "test/config/good").glob("*.json")), ids=lambda p: p.name)
 def test_good_examples_validate(validator: Any, path: Path) -> None:
     validator.validate(json.loads(path.read_text()))
 
 
-@pytest.mark.parametrize(
-    "path", sorted((SCHEMA_DIR / "test/config/bad").glob("*.json")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted((SCHEMA_DIR / "test/config/bad").glob("*.json")), ids=lambda p: p.name)
 def test_bad_examples_fail(validator: Any, path: Path) -> None:
     try:
         document = json.loads(path.read_text())
@@ -174,9 +166,7 @@ def test_user_names_need_passwd(tmp_path: Path) -> None:
         build_oci_config(_spec(process=ProcessSpec(args=("sh",), user="nobody")))
     assert err.value.message == "unable to find user nobody: no matching entries in passwd file"
     (tmp_path / "etc").mkdir()
-    (tmp_path / "etc/passwd").write_text(
-        "root:x:0:0::/root:/bin/sh\nnobody:x:65534:65533::/:/bin/false\n"
-    )
+    (tmp_path / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\nnobody:x:65534:65533::/:/bin/false\n")
     (tmp_path / "etc/group").write_text("root:x:0:\nstaff:x:50:\n")
     assert resolve_user("nobody", tmp_path) == (65534, 65533)
     assert resolve_user("nobody:staff", tmp_path) == (65534, 50)

@@ -36,9 +36,7 @@ def test_push_blob_reports_pushed_exists_mounted(client: RegistryClient, tmp_pat
     source = tmp_path / "layer"
     source.write_bytes(data)
     seen: list[tuple[int, int | None]] = []
-    assert client.push_blob(
-        "lib/base", digest, source, progress_cb=lambda d, t: seen.append((d, t))
-    )
+    assert client.push_blob("lib/base", digest, source, progress_cb=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (300_000, 300_000)
     assert client.push_blob("lib/base", digest, source) == "exists"
     assert client.push_blob("app", digest, data, mount_from="lib/base") == "mounted"

@@ -134,39 +134,26 @@ def upload(reg: RegistryThread, repo: str, data: bytes) -> str:
     return digest
 
 
-def image_manifest(
-    config: bytes, layers: list[bytes], media_type: str = manifests.OCI_MANIFEST
-) -> bytes:
+def image_manifest(config: bytes, layers: list[bytes], media_type: str = manifests.OCI_MANIFEST) -> bytes:
     """A schema-2 image manifest for the given config and layer contents."""
     docker = media_type == manifests.DOCKER_MANIFEST
     layer_type = (
-        "application/vnd.docker.image.rootfs.diff.tar.gzip"
-        if docker
-        else "application/vnd.oci.image.layer.v1.tar"
+        "application/vnd.docker.image.rootfs.diff.tar.gzip" if docker else "application/vnd.oci.image.layer.v1.tar"
     )
     config_type = (
-        "application/vnd.docker.container.image.v1+json"
-        if docker
-        else "application/vnd.oci.image.config.v1+json"
+        "application/vnd.docker.container.image.v1+json" if docker else "application/vnd.oci.image.config.v1+json"
     )
     doc = {
         "schemaVersion": 2,
         "mediaType": media_type,
         "config": {"mediaType": config_type, "digest": sha256(config), "size": len(config)},
-        "layers": [
-            {"mediaType": layer_type, "digest": sha256(layer), "size": len(layer)}
-            for layer in layers
-        ],
+        "layers": [{"mediaType": layer_type, "digest": sha256(layer), "size": len(layer)} for layer in layers],
     }
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def index_manifest(children: list[bytes], media_type: str = manifests.OCI_INDEX) -> bytes:
-    child_type = (
-        manifests.DOCKER_MANIFEST
-        if media_type == manifests.DOCKER_MANIFEST_LIST
-        else manifests.OCI_MANIFEST
-    )
+    child_type = manifests.DOCKER_MANIFEST if media_type == manifests.DOCKER_MANIFEST_LIST else manifests.OCI_MANIFEST
     doc = {
         "schemaVersion": 2,
         "mediaType": media_type,
@@ -183,9 +170,7 @@ def index_manifest(children: list[bytes], media_type: str = manifests.OCI_INDEX)
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-CONFIG = json.dumps(
-    {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
-).encode()
+CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
 
 
 def push_image(reg: RegistryThread, repo: str, tag: str, layers: list[bytes]) -> tuple[bytes, str]:

@@ -56,10 +56,7 @@ def test_declared_1gb_monolithic_upload_cut_off_leaves_nothing(registry: Registr
 def test_cut_off_chunk_is_rolled_back_and_session_resumes(registry: RegistryThread) -> None:
     location = http_call(registry, "POST", "/v2/r/blobs/uploads/").headers["Location"]
     assert http_call(registry, "PATCH", location, b"abc", {"Content-Range": "0-2"}).status == 202
-    head = (
-        f"PATCH {location} HTTP/1.1\r\nHost: x\r\nContent-Range: 3-{GIB + 2}\r\n"
-        f"Content-Length: {GIB}\r\n\r\n"
-    )
+    head = f"PATCH {location} HTTP/1.1\r\nHost: x\r\nContent-Range: 3-{GIB + 2}\r\nContent-Length: {GIB}\r\n\r\n"
     _send_and_vanish(registry, head, b"J" * (2 << 20))
     uuid = location.rsplit("/", 1)[1]
     data = registry.root / "uploads" / uuid / "data"

@@ -193,17 +193,13 @@ def test_skopeo_pushes_docker_schema2(registry: RegistryThread, tmp_path: Path) 
     fetched = RegistryClient(registry.url).get_manifest("converted", "1")
     assert fetched.media_type == manifests.DOCKER_MANIFEST
     assert json.loads(fetched.body)["mediaType"] == manifests.DOCKER_MANIFEST
-    tags = json.loads(
-        skopeo("list-tags", "--tls-verify=false", f"docker://{registry.hostport}/converted")
-    )
+    tags = json.loads(skopeo("list-tags", "--tls-verify=false", f"docker://{registry.hostport}/converted"))
     assert tags["Tags"] == ["1"]
 
 
 @needs_skopeo
 @needs_distribution
-def test_same_image_from_csim_and_distribution(
-    registry: RegistryThread, distribution: str, tmp_path: Path
-) -> None:
+def test_same_image_from_csim_and_distribution(registry: RegistryThread, distribution: str, tmp_path: Path) -> None:
     src = tmp_path / "src"
     manifest_digest = make_oci_layout(src)
     skopeo("copy", "--dest-tls-verify=false", f"oci:{src}:1", f"docker://{distribution}/demo/app:1")

@@ -72,9 +72,7 @@ def test_unknown_blob_is_404_blob_unknown(registry: RegistryThread) -> None:
     upload(registry, "r", b"x")
     reply = http_call(registry, "GET", f"/v2/r/blobs/{ZERO}")
     assert reply.status == 404
-    assert reply.json() == {
-        "errors": [{"code": "BLOB_UNKNOWN", "message": "blob unknown to registry", "detail": ZERO}]
-    }
+    assert reply.json() == {"errors": [{"code": "BLOB_UNKNOWN", "message": "blob unknown to registry", "detail": ZERO}]}
     assert http_call(registry, "HEAD", f"/v2/r/blobs/{ZERO}").status == 404
 
 
@@ -283,9 +281,7 @@ def test_index_requires_its_children(registry: RegistryThread, media_type: str) 
 def test_manifest_referencing_missing_blobs_lists_each(registry: RegistryThread) -> None:
     upload(registry, "app", CONFIG)
     body = image_manifest(CONFIG, [b"missing one", b"missing two"])
-    reply = http_call(
-        registry, "PUT", "/v2/app/manifests/v1", body, {"Content-Type": manifests.OCI_MANIFEST}
-    )
+    reply = http_call(registry, "PUT", "/v2/app/manifests/v1", body, {"Content-Type": manifests.OCI_MANIFEST})
     assert reply.status == 400
     assert reply.error_codes() == ["MANIFEST_BLOB_UNKNOWN", "MANIFEST_BLOB_UNKNOWN"]
     assert [e["detail"] for e in reply.json()["errors"]] == [
@@ -302,8 +298,7 @@ def test_manifest_referencing_missing_blobs_lists_each(registry: RegistryThread)
         b"[]",
         b'{"schemaVersion": 1, "name": "x"}',
         b'{"schemaVersion": 2, "mediaType": "text/plain"}',
-        b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:zz", "size": 1},'
-        b' "layers": []}',
+        b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:zz", "size": 1}, "layers": []}',
         b'{"schemaVersion": 2, "config": {"mediaType": "x", "digest": "'
         + ZERO.encode()
         + b'", "size": -1}, "layers": []}',
@@ -319,9 +314,7 @@ def test_bad_manifest_is_manifest_invalid(registry: RegistryThread, body: bytes)
 def test_content_type_must_agree_with_media_type(registry: RegistryThread) -> None:
     body = image_manifest(CONFIG, [], manifests.OCI_MANIFEST)
     upload(registry, "app", CONFIG)
-    reply = http_call(
-        registry, "PUT", "/v2/app/manifests/v1", body, {"Content-Type": manifests.DOCKER_MANIFEST}
-    )
+    reply = http_call(registry, "PUT", "/v2/app/manifests/v1", body, {"Content-Type": manifests.DOCKER_MANIFEST})
     assert reply.error_codes() == ["MANIFEST_INVALID"]
 
 
@@ -439,9 +432,7 @@ def test_invalid_names_are_name_invalid(registry: RegistryThread, path: str) -> 
     assert reply.error_codes() == ["NAME_INVALID"]
 
 
-def test_dotdot_upload_writes_nothing_outside_root(
-    registry: RegistryThread, tmp_path: Path
-) -> None:
+def test_dotdot_upload_writes_nothing_outside_root(registry: RegistryThread, tmp_path: Path) -> None:
     digest = sha256(b"evil")
     reply = http_call(registry, "POST", f"/v2/../../evil/blobs/uploads/?digest={digest}", b"evil")
     assert reply.status == 400

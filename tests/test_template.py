@@ -109,8 +109,7 @@ def test_inspect_map(fmt: str, want: str) -> None:
 PS_EXEC_ERRORS = [
     (
         "{{.Nope}}",
-        'template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type '
-        "*formatter.ContainerContext",
+        'template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext',
     ),
     (
         "{{.Labels.Nope}}",
@@ -122,8 +121,7 @@ PS_EXEC_ERRORS = [
     ),
     (
         '{{join .Names ","}}',
-        'template: :1:7: executing "" at <.Names>: wrong type for value; expected []string; '
-        "got string",
+        'template: :1:7: executing "" at <.Names>: wrong type for value; expected []string; got string',
     ),
     (
         '{{index .Labels "a"}}',
@@ -132,8 +130,7 @@ PS_EXEC_ERRORS = [
     ),
     (
         "{{index .Names 5}}",
-        'template: :1:2: executing "" at <index .Names 5>: error calling index: '
-        "index out of range: 5",
+        'template: :1:2: executing "" at <index .Names 5>: error calling index: index out of range: 5',
     ),
     (
         "{{len .ID 3}}",
@@ -178,13 +175,11 @@ def test_inspect_missingkey_error(fmt: str, message: str) -> None:
     [
         (
             "{{.State.Health.X}}",
-            'template: :1:8: executing "" at <.State.Health.X>: '
-            "nil pointer evaluating interface {}.X",
+            'template: :1:8: executing "" at <.State.Health.X>: nil pointer evaluating interface {}.X',
         ),
         (
             "{{.Name.X}}",
-            'template: :1:7: executing "" at <.Name.X>: '
-            "can't evaluate field X in type interface {}",
+            'template: :1:7: executing "" at <.Name.X>: can\'t evaluate field X in type interface {}',
         ),
         (
             "{{range .Name}}{{end}}",

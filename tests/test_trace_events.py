@@ -58,9 +58,7 @@ def test_image_event_has_legacy_fields_but_no_from() -> None:
 
 
 def test_network_event_has_no_legacy_fields() -> None:
-    event = DockerEvent(
-        "network", "connect", "n" * 64, {"container": CID, "name": "bridge", "type": "bridge"}, NS
-    )
+    event = DockerEvent("network", "connect", "n" * 64, {"container": CID, "name": "bridge", "type": "bridge"}, NS)
     assert list(event.to_api_json()) == ["Type", "Action", "Actor", "scope", "time", "timeNano"]
 
 
@@ -137,9 +135,7 @@ def test_container_filter_by_id_prefix_or_name() -> None:
 
 
 def test_image_filter_matches_container_image_and_strips_tag() -> None:
-    ev = DockerEvent(
-        "container", "start", CID, {"image": "docker.io/library/busybox:1.36", "name": "w"}, NS
-    )
+    ev = DockerEvent("container", "start", CID, {"image": "docker.io/library/busybox:1.36", "name": "w"}, NS)
     assert event_matches(ev, f(image=["busybox"]))
     assert event_matches(ev, f(image=["docker.io/library/busybox:1.36"]))
     assert not event_matches(ev, f(image=["alpine"]))

@@ -26,9 +26,7 @@ def sample() -> list[Span]:
     tracer = Tracer(lambda: clock[0], bus)
     root = tracer.start("cli", "docker run busybox", argv=["run", "busybox"])
     clock[0] = 0.1 + 0.2  # 0.30000000000000004: rounding must make it stable
-    api = tracer.start(
-        "api", "POST /containers/create", parent=root, user_agent="Docker-Client/28.2.2"
-    )
+    api = tracer.start("api", "POST /containers/create", parent=root, user_agent="Docker-Client/28.2.2")
     clock[0] = 1 / 3
     tracer.end(api, status=201, note="überall ✓")
     clock[0] = 2.0

@@ -202,9 +202,7 @@ def test_parse_size_errors_are_worded_like_docker(text: str, message: str) -> No
     assert str(err.value) == message
 
 
-@pytest.mark.parametrize(
-    "text", [" 32 ", "32m b", " 0", "0b ", ".", " . ", "-32 B", "32 b.", "32  b", "32 B B"]
-)
+@pytest.mark.parametrize("text", [" 32 ", "32m b", " 0", "0b ", ".", " . ", "-32 B", "32 b.", "32  b", "32 B B"])
 def test_parse_size_rejects_go_units_error_vectors(text: str) -> None:
     with pytest.raises(ValueError):
         from_human_size(text)
@@ -380,9 +378,7 @@ T0 = 1_700_000_000.0
         ),
     ],
 )
-def test_ps_status_matches_state_string(
-    state: dict[str, object], now: float, expected: str
-) -> None:
+def test_ps_status_matches_state_string(state: dict[str, object], now: float, expected: str) -> None:
     assert ps_status(state, now) == expected
 
 

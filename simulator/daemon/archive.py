@@ -92,15 +92,12 @@ class ArchiveImage:
         diff_ids = self.diff_ids
         if len(diff_ids) != len(self.layers):
             raise InvalidParameter(
-                f"invalid manifest, layers length mismatch: expected {len(diff_ids)}, "
-                f"got {len(self.layers)}"
+                f"invalid manifest, layers length mismatch: expected {len(diff_ids)}, got {len(self.layers)}"
             )
         for i, (want, layer) in enumerate(zip(diff_ids, self.layers, strict=True)):
             got = sha256_digest(layer)
             if got != want:
-                raise InvalidParameter(
-                    f'invalid diffID for layer {i}: expected "{want}", got "{got}"'
-                )
+                raise InvalidParameter(f'invalid diffID for layer {i}: expected "{want}", got "{got}"')
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -184,9 +181,7 @@ def load_archive(source: Path | IO[bytes] | bytes) -> list[ArchiveImage]:
             elif ball.has("index.json"):
                 images = _read_oci_archive(ball)
             else:
-                raise InvalidParameter(
-                    "invalid archive: no manifest.json (docker-archive) or index.json (OCI archive)"
-                )
+                raise InvalidParameter("invalid archive: no manifest.json (docker-archive) or index.json (OCI archive)")
     finally:
         if isinstance(source, Path):
             fileobj.close()
@@ -213,9 +208,7 @@ def _read_docker_archive(ball: _Tarball) -> list[ArchiveImage]:
 def host_platform() -> tuple[str, str]:
     """This machine's (os, architecture) in OCI terms."""
     machine = platform.machine().lower()
-    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(
-        machine, machine
-    )
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(machine, machine)
     return "linux", arch
 
 
@@ -231,8 +224,7 @@ def _read_oci_archive(ball: _Tarball) -> list[ArchiveImage]:
         image = by_config.get(config_desc.digest)
         if image is None:
             layers = [
-                _uncompressed(ball.blob(Descriptor.from_dict(layer).digest))
-                for layer in manifest.get("layers") or []
+                _uncompressed(ball.blob(Descriptor.from_dict(layer).digest)) for layer in manifest.get("layers") or []
             ]
             image = ArchiveImage(ball.blob(config_desc.digest), layers)
             by_config[config_desc.digest] = image
@@ -258,18 +250,14 @@ def _resolve_manifest(ball: _Tarball, desc: Descriptor) -> dict[str, Any]:
         matching = [
             c
             for c in present
-            if c.platform is not None
-            and c.platform.get("os") == os_name
-            and c.platform.get("architecture") == arch
+            if c.platform is not None and c.platform.get("os") == os_name and c.platform.get("architecture") == arch
         ]
         if matching:
             desc = matching[0]
         elif len(present) == 1 and (present[0].platform or {}).get("os") != "unknown":
             desc = present[0]
         else:
-            raise InvalidParameter(
-                f"no matching manifest for {os_name}/{arch} in the manifest list entries"
-            )
+            raise InvalidParameter(f"no matching manifest for {os_name}/{arch} in the manifest list entries")
     raise InvalidParameter("invalid archive: index nesting too deep")
 
 

@@ -99,9 +99,7 @@ def find_busybox() -> tuple[Path, str] | None:
 def shared_libraries(binary: Path) -> list[Path]:
     """The shared libraries (and dynamic loader) ``ldd`` says ``binary`` needs; [] if static."""
     try:
-        result = subprocess.run(
-            ["ldd", str(binary)], capture_output=True, text=True, timeout=10, check=False
-        )
+        result = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return []
     if result.returncode != 0:
@@ -111,9 +109,7 @@ def shared_libraries(binary: Path) -> list[Path]:
 
 def busybox_applets(binary: Path) -> list[str]:
     """The applet names ``busybox --list`` prints."""
-    result = subprocess.run(
-        [str(binary), "--list"], capture_output=True, text=True, timeout=10, check=False
-    )
+    result = subprocess.run([str(binary), "--list"], capture_output=True, text=True, timeout=10, check=False)
     if result.returncode != 0:
         raise SystemError_(f"{binary} --list failed: {result.stderr.strip()}")
     return sorted({a for a in result.stdout.split() if a and "/" not in a})
@@ -121,8 +117,7 @@ def busybox_applets(binary: Path) -> list[str]:
 
 def _base_entries() -> list[LayerEntry]:
     entries = [
-        LayerEntry.directory(d)
-        for d in ("bin", "dev", "etc", "home", "proc", "sys", "usr/sbin", "var/spool/mail")
+        LayerEntry.directory(d) for d in ("bin", "dev", "etc", "home", "proc", "sys", "usr/sbin", "var/spool/mail")
     ]
     entries += [
         LayerEntry.directory("var/www"),
@@ -148,9 +143,7 @@ def busybox_layer(binary: Path) -> bytes:
     entries = _base_entries()
     entries.append(LayerEntry.file("bin/busybox", binary.read_bytes(), 0o755))
     entries += [
-        LayerEntry.symlink(f"bin/{applet}", "busybox")
-        for applet in busybox_applets(binary)
-        if applet != "busybox"
+        LayerEntry.symlink(f"bin/{applet}", "busybox") for applet in busybox_applets(binary) if applet != "busybox"
     ]
     entries += _library_entries(shared_libraries(binary))
     return build_layer_tar(_dedupe(entries))
@@ -187,9 +180,7 @@ def _dedupe(entries: list[LayerEntry]) -> list[LayerEntry]:
     return list(seen.values())
 
 
-def bootstrap_busybox(
-    busybox: Path | None = None, *, tag: str = DEFAULT_TAG, use_busybox: bool = True
-) -> ArchiveImage:
+def bootstrap_busybox(busybox: Path | None = None, *, tag: str = DEFAULT_TAG, use_busybox: bool = True) -> ArchiveImage:
     """Build ``busybox:latest`` from this machine's binaries.
 
     Args:

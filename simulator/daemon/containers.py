@@ -71,9 +71,7 @@ class Container:
             "has_been_manually_stopped": self.has_been_manually_stopped,
             "networks": self.networks,
             "mounts": self.mounts,
-            "logs": [
-                [e.time, e.stream, e.data.decode("utf-8", "surrogateescape")] for e in self.logs
-            ],
+            "logs": [[e.time, e.stream, e.data.decode("utf-8", "surrogateescape")] for e in self.logs],
             "runtime_created": self.runtime_created,
         }
 
@@ -81,9 +79,7 @@ class Container:
     def from_dict(cls, data: dict[str, Any]) -> Container:
         data = dict(data)
         data["state"] = ContainerState.from_dict(data["state"])
-        data["logs"] = [
-            LogEntry(t, s, d.encode("utf-8", "surrogateescape")) for t, s, d in data["logs"]
-        ]
+        data["logs"] = [LogEntry(t, s, d.encode("utf-8", "surrogateescape")) for t, s, d in data["logs"]]
         return cls(**data)
 
 

@@ -38,9 +38,7 @@ class DigestMismatch(InvalidParameter):
     """Bytes that do not hash to the digest they were announced with (containerd's words)."""
 
     def __init__(self, actual: str, expected: str) -> None:
-        super().__init__(
-            f"unexpected commit digest {actual}, expected {expected}: failed precondition"
-        )
+        super().__init__(f"unexpected commit digest {actual}, expected {expected}: failed precondition")
         self.actual = actual
         self.expected = expected
 
@@ -158,9 +156,7 @@ class ContentStore:
 
     def digests(self) -> list[str]:
         """Return every stored blob's digest, sorted."""
-        return sorted(
-            f"{SHA256}:{p.name}" for p in self.blobs.iterdir() if not p.name.startswith(".")
-        )
+        return sorted(f"{SHA256}:{p.name}" for p in self.blobs.iterdir() if not p.name.startswith("."))
 
     # -- writing -------------------------------------------------------------------
 

@@ -127,9 +127,7 @@ class ExecMixin(DaemonCore):
 
             def on_output(stream: int, data: bytes, rec: ExecRecord = rec) -> None:
                 if rec.output is not None:
-                    rec.output.put(
-                        LogEntry(self.now(), "stderr" if stream == 2 else "stdout", data)
-                    )
+                    rec.output.put(LogEntry(self.now(), "stderr" if stream == 2 else "stdout", data))
 
             io = ProcessIO(self.env, on_output, open_stdin=rec.attach_stdin)
             rec.io = io

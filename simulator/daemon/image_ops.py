@@ -61,9 +61,7 @@ class ImageOpsMixin(DaemonCore):
         )
         if not by_id:
             ref_key = str(normalize(name))
-            if len(tags) > 1 or (
-                image.repo_digests and len(tags) == 1 and len(image.repo_digests) > 1
-            ):
+            if len(tags) > 1 or (image.repo_digests and len(tags) == 1 and len(image.repo_digests) > 1):
                 self.images.untag(ref_key)
                 familiar = normalize(name).familiar_string()
                 out.append({"Untagged": familiar})

@@ -34,8 +34,7 @@ def _image_to_dict(image: ImageRecord) -> dict[str, Any]:
         "id": image.id,
         "manifest_digest": image.manifest_digest,
         "layers": [
-            [la.diff_id, la.blob_digest, la.blob_size, la.unpacked_size, la.download_size]
-            for la in image.layers
+            [la.diff_id, la.blob_digest, la.blob_size, la.unpacked_size, la.download_size] for la in image.layers
         ],
         "repo_digests": list(image.repo_digests),
     }

@@ -260,9 +260,7 @@ class LayerUnpacker:
             notices = extract_layer(reader, dest)  # type: ignore[arg-type]
             reader.drain()
         if reader.digest != diff_id:
-            raise InvalidParameter(
-                f"invalid diffID for layer: expected {diff_id!r}, got {reader.digest!r}"
-            )
+            raise InvalidParameter(f"invalid diffID for layer: expected {diff_id!r}, got {reader.digest!r}")
         return notices
 
 
@@ -373,9 +371,7 @@ def _extract_member(
         _write_file(tar, member, target, mode)
     elif member.issym():
         if not member.linkname.startswith("/") and not _symlink_stays_inside(rel, member.linkname):
-            raise LayerRejected(
-                member.name, f"symlink to {member.linkname!r} points outside the layer"
-            )
+            raise LayerRejected(member.name, f"symlink to {member.linkname!r} points outside the layer")
         parent.mkdir(parents=True, exist_ok=True)
         _clear(target)
         os.symlink(member.linkname, target)
@@ -469,15 +465,11 @@ def _mknod_whiteout(target: Path) -> None:
     try:
         os.mknod(target, stat.S_IFCHR | 0o000, os.makedev(0, 0))
     except PermissionError as exc:
-        raise DockerError(
-            f"cannot create whiteout {target.name!r}: {exc.strerror} (unpacking needs root)"
-        ) from exc
+        raise DockerError(f"cannot create whiteout {target.name!r}: {exc.strerror} (unpacking needs root)") from exc
 
 
 def _set_opaque(directory: Path, name: str) -> None:
     try:
         os.setxattr(directory, OPAQUE_XATTR, b"y", follow_symlinks=False)
     except OSError as exc:
-        raise DockerError(
-            f"cannot mark {name!r} opaque: {exc.strerror} (unpacking needs root)"
-        ) from exc
+        raise DockerError(f"cannot mark {name!r} opaque: {exc.strerror} (unpacking needs root)") from exc

@@ -167,13 +167,9 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             raise InvalidParameter("Minimum memory limit allowed is 6MB")
         nano = int(host_config.get("NanoCpus") or 0)
         if nano < 0:
-            raise InvalidParameter(
-                "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
-            )
+            raise InvalidParameter("Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available")
         if nano and not 10_000_000 <= nano <= 2_000_000_000:
-            raise InvalidParameter(
-                "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
-            )
+            raise InvalidParameter("Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available")
 
     def _spec(self, c: Container) -> ContainerSpec:
         image = self.images.images.get(c.image_id)
@@ -253,13 +249,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             handle = yield from self.rt.start(c.id, io, ctx, replay_until)
         except DockerError as err:
             self._io.pop(c.id, None)
-            code = (
-                127
-                if "not found" in err.message
-                else 126
-                if "permission denied" in err.message
-                else 128
-            )
+            code = 127 if "not found" in err.message else 126 if "permission denied" in err.message else 128
             c.state.set_start_error(err.message, code, self.now())
             self._disconnect_networks(c)
             self._mount_events(c, "unmount")
@@ -293,9 +283,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         restart = (
             not self.shutting_down
             and self.containers.find(c.id) is not None
-            and policy.should_restart(
-                status.code, c.restart_count, c.manually_stopped, c.has_been_manually_stopped
-            )
+            and policy.should_restart(status.code, c.restart_count, c.manually_stopped, c.has_been_manually_stopped)
         )
         if restart:
             c.state.set_restarting(status.code, self.now(), status.oom_killed)
@@ -313,11 +301,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
 
     def _restart_later(self, c: Container, delay: float) -> Proc:
         yield self.env.timeout(delay)
-        if (
-            not c.state.restarting
-            or c.state.removal_in_progress
-            or self.containers.find(c.id) is None
-        ):
+        if not c.state.restarting or c.state.removal_in_progress or self.containers.find(c.id) is None:
             return
         c.restart_count += 1
         ctx = self.tracer.start("dockerd", "restart manager", None, container=c.name)
@@ -452,9 +436,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         self.end(ctx)
 
     # -- remove ------------------------------------------------------------------------
-    def remove_container(
-        self, parent: SpanContext, ref: str, force: bool = False, volumes: bool = False
-    ) -> Proc:
+    def remove_container(self, parent: SpanContext, ref: str, force: bool = False, volumes: bool = False) -> Proc:
         """``DELETE /containers/{id}``."""
         c = self.containers.get(ref)
         ctx = self.span("ContainerRemove", parent, container=c.name)
@@ -513,9 +495,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
                 raise InvalidParameter("Neither old nor new names may be empty")
             new_name = validate_name(new_name)
             if new_name == c.name:
-                raise InvalidParameter(
-                    "Renaming a container with the same name as its current name"
-                )
+                raise InvalidParameter("Renaming a container with the same name as its current name")
             old = c.name
             self.containers.reserve_name(new_name, c.id)
             self.containers.release_name(old)

@@ -61,9 +61,7 @@ class NetworkMixin(DaemonCore):
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise InvalidParameter(
-                f"network {ref} is ambiguous ({len(matches)} matches found on name)"
-            )
+            raise InvalidParameter(f"network {ref} is ambiguous ({len(matches)} matches found on name)")
         raise NotFound(f"network {ref} not found")
 
     def _network_for_create(self, host_config: dict[str, Any], body: dict[str, Any]) -> str:
@@ -239,9 +237,7 @@ class NetworkMixin(DaemonCore):
                 import ipaddress
 
                 for other in self.networks.values():
-                    if other.subnet and ipaddress.ip_network(other.subnet).overlaps(
-                        ipaddress.ip_network(subnet)
-                    ):
+                    if other.subnet and ipaddress.ip_network(other.subnet).overlaps(ipaddress.ip_network(subnet)):
                         raise Forbidden("Pool overlaps with other one on this address space")
             else:
                 subnet = next_pool([n.subnet for n in self.networks.values()])
@@ -278,9 +274,7 @@ class NetworkMixin(DaemonCore):
                 raise Forbidden(f"{net.name} is a pre-defined network and cannot be removed")
             users = [c for c in self.containers if net.name in c.networks]
             if net.endpoints or users:
-                raise Forbidden(
-                    f"error while removing network: network {net.name} id {net.id} has active endpoints"
-                )
+                raise Forbidden(f"error while removing network: network {net.name} id {net.id} has active endpoints")
             yield self.work(self.params.op)
             del self.networks[net.name]
             self._remove_bridge(net)

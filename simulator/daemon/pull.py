@@ -89,9 +89,7 @@ class PullMixin(DaemonCore):
 
     def _pull(self, ctx: SpanContext, ref: Reference, emit: Emit) -> Proc:
         if self.registry is None:
-            raise NotFound(
-                f"pull access denied for {ref.familiar_name()}, repository does not exist"
-            )
+            raise NotFound(f"pull access denied for {ref.familiar_name()}, repository does not exist")
         source: RegistrySource = self.registry
         manifest_bytes, media_type, manifest_digest = yield from source.fetch_manifest(ref, ctx)
         manifest = parse_json_document(manifest_bytes)
@@ -100,10 +98,7 @@ class PullMixin(DaemonCore):
             chosen = None
             for m in manifest.get("manifests", []):
                 plat = m.get("platform") or {}
-                if (
-                    plat.get("os", "linux") == "linux"
-                    and plat.get("architecture", "amd64") == "amd64"
-                ):
+                if plat.get("os", "linux") == "linux" and plat.get("architecture", "amd64") == "amd64":
                     chosen = Descriptor.from_dict(m)
                     break
             if chosen is None:
@@ -128,9 +123,7 @@ class PullMixin(DaemonCore):
         config_desc = manifest_config(manifest)
         config_bytes = yield from source.fetch_blob(ref, config_desc, ctx, lambda n: None, "config")
         if sha256_digest(config_bytes) != config_desc.digest:
-            raise InvalidParameter(
-                f"image config verification failed for digest {config_desc.digest}"
-            )
+            raise InvalidParameter(f"image config verification failed for digest {config_desc.digest}")
         config = parse_json_document(config_bytes, "image config")
         diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
         layers = manifest_layers(manifest)
@@ -147,9 +140,7 @@ class PullMixin(DaemonCore):
         blobs: dict[int, bytes] = {}
         done: dict[int, simpy.Event] = {i: self.env.event() for i in missing}
         for i in missing:
-            self.env.process(
-                self._download(ctx, source, ref, layers[i], i, len(layers), emit, blobs, done[i])
-            )
+            self.env.process(self._download(ctx, source, ref, layers[i], i, len(layers), emit, blobs, done[i]))
         for i in missing:
             yield done[i]
             failure = done[i].value
@@ -158,9 +149,7 @@ class PullMixin(DaemonCore):
             desc = layers[i]
             lid = short_id(desc.digest)
             size = desc.annotation_int("io.csim.unpacked-size", desc.size)
-            ext = self.tracer.start(
-                "dockerd", f"extract layer {i + 1}/{len(layers)}", ctx, bytes=size
-            )
+            ext = self.tracer.start("dockerd", f"extract layer {i + 1}/{len(layers)}", ctx, bytes=size)
             steps = 3
             for s in range(1, steps + 1):
                 yield self.env.timeout(size / self.params.extract_rate / steps)
@@ -229,14 +218,10 @@ class PullMixin(DaemonCore):
                     }
                 )
 
-            data = yield from source.fetch_blob(
-                ref, desc, ctx, progress, f"Pull layer {index + 1}/{count}"
-            )
+            data = yield from source.fetch_blob(ref, desc, ctx, progress, f"Pull layer {index + 1}/{count}")
             emit({"status": "Verifying Checksum", "progressDetail": {}, "id": lid})
             if sha256_digest(data) != desc.digest:
-                raise InvalidParameter(
-                    f"filesystem layer verification failed for digest {desc.digest}"
-                )
+                raise InvalidParameter(f"filesystem layer verification failed for digest {desc.digest}")
             emit({"status": "Download complete", "progressDetail": {}, "id": lid})
             blobs[index] = data
             done.succeed()

@@ -85,10 +85,7 @@ class ViewsMixin(DaemonCore):
             "ExecIDs": [e for e in c.execs if e in self.execs] or None,  # type: ignore[attr-defined]
             "HostConfig": c.host_config,
             "GraphDriver": {"Data": None, "Name": "overlay2"},
-            "Mounts": [
-                {k: v for k, v in m.items() if not (k == "Name" and m["Type"] == "bind")}
-                for m in c.mounts
-            ],
+            "Mounts": [{k: v for k, v in m.items() if not (k == "Name" and m["Type"] == "bind")} for m in c.mounts],
             "Config": c.config,
             "NetworkSettings": {
                 "Bridge": "",
@@ -120,8 +117,7 @@ class ViewsMixin(DaemonCore):
         if c.state.running:
             for port, binds in bindings.items():
                 out[port] = [
-                    {"HostIp": b.get("HostIp") or "0.0.0.0", "HostPort": b.get("HostPort") or ""}
-                    for b in (binds or [])
+                    {"HostIp": b.get("HostIp") or "0.0.0.0", "HostPort": b.get("HostPort") or ""} for b in (binds or [])
                 ]
         return out
 
@@ -160,10 +156,7 @@ class ViewsMixin(DaemonCore):
             "Status": status,
             "HostConfig": {"NetworkMode": c.host_config.get("NetworkMode", "default")},
             "NetworkSettings": {"Networks": self._networks_json(c)},
-            "Mounts": [
-                {k: v for k, v in m.items() if k != "Mode" or m["Type"] == "volume"}
-                for m in c.mounts
-            ],
+            "Mounts": [{k: v for k, v in m.items() if k != "Mode" or m["Type"] == "volume"} for m in c.mounts],
         }
 
     def _ps_status(self, c: Container) -> str:
@@ -175,9 +168,7 @@ class ViewsMixin(DaemonCore):
             if s.paused:
                 return f"Up {human_duration(now - (s.started_at or now))} (Paused)"
             if s.restarting:
-                return (
-                    f"Restarting ({s.exit_code}) {human_duration(now - (s.finished_at or now))} ago"
-                )
+                return f"Restarting ({s.exit_code}) {human_duration(now - (s.finished_at or now))} ago"
             return f"Up {human_duration(now - (s.started_at or now))}"
         if s.removal_in_progress:
             return "Removal In Progress"
@@ -229,9 +220,7 @@ class ViewsMixin(DaemonCore):
         if f.get("id") and not any(c.id.startswith(p) for p in f["id"]):
             return False
         if f.get("exited") and (
-            c.state.running
-            or c.state.started_at is None
-            or str(c.state.exit_code) not in f["exited"]
+            c.state.running or c.state.started_at is None or str(c.state.exit_code) not in f["exited"]
         ):
             return False
         if f.get("label"):

@@ -53,9 +53,7 @@ class VolumeMixin(DaemonCore):
                 validate_volume_name(name)
             driver = str(body.get("Driver") or "local")
             if driver != "local":
-                raise NotFound(
-                    f'error looking up volume plugin {driver}: plugin "{driver}" not found'
-                )
+                raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
             yield self.work(self.params.op)
             vol = self._ensure_volume(
                 name,
@@ -88,9 +86,7 @@ class VolumeMixin(DaemonCore):
             vol = self.get_volume(name)
             users = self.volume_users(name)
             if users:
-                raise Conflict(
-                    f"remove {name}: volume is in use - [{', '.join(c.id for c in users)}]"
-                )
+                raise Conflict(f"remove {name}: volume is in use - [{', '.join(c.id for c in users)}]")
             yield self.work(self.params.op)
             self._drop_volume(vol)
         except Exception as err:
@@ -178,9 +174,5 @@ class VolumeMixin(DaemonCore):
     def _remove_anonymous_volumes(self, c: Container) -> None:
         for m in c.mounts:
             vol = self.volumes.get(m.get("Name", ""))
-            if (
-                vol is not None
-                and vol.anonymous
-                and not [u for u in self.volume_users(vol.name) if u.id != c.id]
-            ):
+            if vol is not None and vol.anonymous and not [u for u in self.volume_users(vol.name) if u.id != c.id]:
                 self._drop_volume(vol)

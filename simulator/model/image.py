@@ -48,9 +48,7 @@ MEDIA_TYPE_DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 MANIFEST_MEDIA_TYPES = frozenset({MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST})
 INDEX_MEDIA_TYPES = frozenset({MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_DOCKER_MANIFEST_LIST})
 CONFIG_MEDIA_TYPES = frozenset({MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_DOCKER_CONFIG})
-LAYER_MEDIA_TYPES = frozenset(
-    {MEDIA_TYPE_OCI_LAYER, MEDIA_TYPE_OCI_LAYER_GZIP, MEDIA_TYPE_DOCKER_LAYER}
-)
+LAYER_MEDIA_TYPES = frozenset({MEDIA_TYPE_OCI_LAYER, MEDIA_TYPE_OCI_LAYER_GZIP, MEDIA_TYPE_DOCKER_LAYER})
 
 ANNOTATION_DOWNLOAD_SIZE = "io.csim.download-size"
 """Modelled compressed size of a layer in bytes: drives bandwidth and progress bars."""
@@ -430,9 +428,7 @@ def image_record_from_manifest(
             diff_id=str(diff_id),
             blob_digest=desc.digest,
             blob_size=desc.size,
-            unpacked_size=desc.annotation_int(
-                ANNOTATION_UNPACKED_SIZE, sizes.get(str(diff_id), desc.size)
-            ),
+            unpacked_size=desc.annotation_int(ANNOTATION_UNPACKED_SIZE, sizes.get(str(diff_id), desc.size)),
             download_size=desc.download_size,
         )
         for diff_id, desc in zip(diff_ids, layer_descs, strict=True)

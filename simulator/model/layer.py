@@ -120,9 +120,7 @@ class LayerEntry:
             raise ValueError(f"only files carry data, not {self.kind} {self.path!r}")
 
     @classmethod
-    def file(
-        cls, path: str, data: bytes | str, mode: int = 0o644, uid: int = 0, gid: int = 0
-    ) -> LayerEntry:
+    def file(cls, path: str, data: bytes | str, mode: int = 0o644, uid: int = 0, gid: int = 0) -> LayerEntry:
         """A regular file (``str`` data is UTF-8 encoded)."""
         raw = data.encode() if isinstance(data, str) else data
         return cls(path, "file", raw, mode, "", uid, gid)

@@ -360,9 +360,7 @@ _SURNAMES = [
 def validate_name(name: str) -> str:
     """Return the name without a leading slash, or raise Docker's 400."""
     if not _VALID_NAME.match(name):
-        raise InvalidParameter(
-            f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-        )
+        raise InvalidParameter(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
     return name.lstrip("/")
 
 

@@ -81,9 +81,7 @@ class Network:
             except ValueError:
                 raise InvalidParameter(f"invalid IPv4 address: {requested}") from None
             if addr not in net:
-                raise InvalidParameter(
-                    f"no configured subnet or ip-range contain the IP address {requested}"
-                )
+                raise InvalidParameter(f"no configured subnet or ip-range contain the IP address {requested}")
             if requested in used:
                 raise Conflict("Address already in use")
             self.allocated.append(requested)
@@ -93,9 +91,7 @@ class Network:
             if text not in used:
                 self.allocated.append(text)
                 return text
-        raise Unavailable(
-            f"no available IPv4 addresses on this network's address pools: {self.name}"
-        )
+        raise Unavailable(f"no available IPv4 addresses on this network's address pools: {self.name}")
 
     def release_ip(self, ip: str) -> None:
         if ip in self.allocated:
@@ -139,16 +135,13 @@ def validate_subnet(subnet: str) -> str:
 def next_pool(taken: list[str]) -> str:
     """The first free /16 from Docker's default local pools (172.17-31, then 192.168.x/20)."""
     taken_nets = [ipaddress.ip_network(s) for s in taken if s]
-    candidates = [f"172.{i}.0.0/16" for i in range(17, 32)] + [
-        f"192.168.{i}.0/20" for i in range(0, 256, 16)
-    ]
+    candidates = [f"172.{i}.0.0/16" for i in range(17, 32)] + [f"192.168.{i}.0/20" for i in range(0, 256, 16)]
     for cand in candidates:
         net = ipaddress.ip_network(cand)
         if not any(net.overlaps(t) for t in taken_nets):
             return cand
     raise Unavailable(
-        "could not find an available, non-overlapping IPv4 address pool among the defaults to "
-        "assign to the network"
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
     )
 
 

@@ -326,15 +326,11 @@ def parse_normalized_named(s: str) -> Reference:
         ReferenceError_: If ``s`` is invalid, upper case or an image ID.
     """
     if ANCHORED_IDENTIFIER_RE.match(s):
-        raise ReferenceError_(
-            f"invalid repository name ({s}), cannot specify 64-byte hexadecimal strings"
-        )
+        raise ReferenceError_(f"invalid repository name ({s}), cannot specify 64-byte hexadecimal strings")
     domain, remainder = _split_docker_domain(s)
     remote = remainder.partition(":")[0]
     if remote.lower() != remote:
-        raise ReferenceError_(
-            f"{ERR_REFERENCE_INVALID_FORMAT}: repository name ({remote}) must be lowercase"
-        )
+        raise ReferenceError_(f"{ERR_REFERENCE_INVALID_FORMAT}: repository name ({remote}) must be lowercase")
     return parse(f"{domain}/{remainder}")
 
 

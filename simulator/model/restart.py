@@ -42,9 +42,7 @@ class RestartPolicy:
                 "'on-failure', or 'unless-stopped'"
             )
         if retries and name != "on-failure":
-            raise InvalidParameter(
-                "invalid restart policy: maximum retry count can only be used with 'on-failure'"
-            )
+            raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
         if retries < 0:
             raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
         return cls(name, retries)

@@ -75,9 +75,7 @@ class ContainerState:
         self.pid = pid
         self.started_at = now
 
-    def set_stopped(
-        self, exit_code: int, now: float, oom_killed: bool = False, error: str = ""
-    ) -> None:
+    def set_stopped(self, exit_code: int, now: float, oom_killed: bool = False, error: str = "") -> None:
         self.running = False
         self.paused = False
         self.restarting = False
@@ -192,8 +190,7 @@ def check_remove(state: ContainerState, cid: str, name: str, force: bool) -> Non
         )
     if state.running and not state.restarting:
         raise Conflict(
-            f"You cannot remove a running container {cid}. Stop the container before "
-            "attempting removal or force remove"
+            f"You cannot remove a running container {cid}. Stop the container before attempting removal or force remove"
         )
     if state.restarting:
         raise Conflict(

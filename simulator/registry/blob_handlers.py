@@ -65,9 +65,7 @@ def _blob_unknown(digest: str) -> errors.RegistryError:
     return errors.RegistryError(errors.BLOB_UNKNOWN, digest)
 
 
-async def get_blob(
-    request: web.Request, storage: RegistryStorage, name: str, digest: str
-) -> web.StreamResponse:
+async def get_blob(request: web.Request, storage: RegistryStorage, name: str, digest: str) -> web.StreamResponse:
     """GET/HEAD a blob; ``Range`` gives 206, an unsatisfiable range 416."""
     digests.parse_digest(digest)
     size = storage.stat_blob(name, digest)
@@ -83,9 +81,7 @@ async def get_blob(
     return web.FileResponse(storage.blob_path(digest), chunk_size=CHUNK, headers=headers)
 
 
-async def delete_blob(
-    request: web.Request, storage: RegistryStorage, name: str, digest: str
-) -> web.StreamResponse:
+async def delete_blob(request: web.Request, storage: RegistryStorage, name: str, digest: str) -> web.StreamResponse:
     """DELETE a blob from the repository: 202, or 404 BLOB_UNKNOWN."""
     digests.parse_digest(digest)
     if not storage.delete_blob(name, digest):
@@ -120,18 +116,14 @@ async def _receive(request: web.Request, upload: BlobUpload, ranged: bool) -> in
                 headers=_upload_headers(upload),
             )
         if expected is not None and expected != end - start + 1:
-            raise errors.RegistryError(
-                errors.SIZE_INVALID, {"content_length": expected, "range": content_range}
-            )
+            raise errors.RegistryError(errors.SIZE_INVALID, {"content_length": expected, "range": content_range})
         expected = end - start + 1
     with upload.writer() as writer:
         async for chunk in request.content.iter_chunked(CHUNK):
             writer.write(chunk)
         if expected is not None and writer.written != expected:
             # Raising inside the block rolls the chunk back.
-            raise errors.RegistryError(
-                errors.SIZE_INVALID, {"expected": expected, "received": writer.written}
-            )
+            raise errors.RegistryError(errors.SIZE_INVALID, {"expected": expected, "received": writer.written})
     return writer.written
 
 
@@ -156,9 +148,7 @@ async def _commit(storage: RegistryStorage, upload: BlobUpload, digest: str | No
     )
 
 
-async def start_upload(
-    request: web.Request, storage: RegistryStorage, name: str, _: str
-) -> web.StreamResponse:
+async def start_upload(request: web.Request, storage: RegistryStorage, name: str, _: str) -> web.StreamResponse:
     """POST: mount, monolithic upload, or a new session (202)."""
     mount = request.query.get("mount")
     if mount:
@@ -196,9 +186,7 @@ async def upload_status(
     return web.Response(status=204, headers=_upload_headers(upload))
 
 
-async def patch_upload(
-    request: web.Request, storage: RegistryStorage, name: str, upload_id: str
-) -> web.StreamResponse:
+async def patch_upload(request: web.Request, storage: RegistryStorage, name: str, upload_id: str) -> web.StreamResponse:
     """PATCH a chunk (with ``Content-Range``) or a stream (without): 202."""
     upload = storage.get_upload(name, upload_id)
     async with upload.lock:

@@ -54,9 +54,7 @@ class FetchedManifest(NamedTuple):
 class _ProgressReader:
     """A file-like view of at most ``limit`` bytes of ``source`` that reports progress."""
 
-    def __init__(
-        self, source: IO[bytes], limit: int, done: int, total: int, cb: ProgressCallback | None
-    ) -> None:
+    def __init__(self, source: IO[bytes], limit: int, done: int, total: int, cb: ProgressCallback | None) -> None:
         self._source = source
         self._left = limit
         self._done = done
@@ -172,9 +170,7 @@ class RegistryClient:
                 return conn.getresponse()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop(parts.scheme, parts.netloc)
-                retry = (
-                    reused and attempt == 1 and (not isinstance(body, _ProgressReader) or rewind)
-                )
+                retry = reused and attempt == 1 and (not isinstance(body, _ProgressReader) or rewind)
                 if not retry:
                     raise self._unavailable(method, url, exc) from None
                 if isinstance(body, _ProgressReader) and rewind is not None:
@@ -381,9 +377,7 @@ class RegistryClient:
         if self.blob_exists(repo, digest):
             return "exists"
         query = f"?mount={quote(digest)}&from={quote(mount_from)}" if mount_from else ""
-        resp = self._simple(
-            "POST", self._url(self._path(repo, "blobs", "uploads", "") + query), 201, 202
-        )
+        resp = self._simple("POST", self._url(self._path(repo, "blobs", "uploads", "") + query), 201, 202)
         if resp.status == 201:
             return "mounted"
         location = self._url(resp.getheader("Location", ""))
@@ -401,9 +395,7 @@ class RegistryClient:
                 headers = {"Content-Type": "application/octet-stream", "Content-Length": str(count)}
                 if chunk_size:
                     headers["Content-Range"] = f"{start}-{start + count - 1}"
-                resp = self._simple(
-                    "PATCH", location, 202, headers=headers, body=reader(), rewind=reader
-                )
+                resp = self._simple("PATCH", location, 202, headers=headers, body=reader(), rewind=reader)
                 location = urljoin(location, resp.getheader("Location", location))
                 offset += count
         separator = "&" if "?" in location else "?"

@@ -40,9 +40,7 @@ UNAUTHORIZED = ErrorCode("UNAUTHORIZED", 401, "authentication required")
 DENIED = ErrorCode("DENIED", 403, "requested access to the resource is denied")
 UNSUPPORTED = ErrorCode("UNSUPPORTED", 405, "The operation is unsupported.")
 RANGE_INVALID = ErrorCode("RANGE_INVALID", 416, "invalid content range")
-PAGINATION_NUMBER_INVALID = ErrorCode(
-    "PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"
-)
+PAGINATION_NUMBER_INVALID = ErrorCode("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested")
 TOO_LARGE = ErrorCode("SIZE_INVALID", 413, "request body too large")
 UNKNOWN = ErrorCode("UNKNOWN", 500, "unknown error")
 

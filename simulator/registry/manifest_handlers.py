@@ -57,9 +57,7 @@ def paginate(request: web.Request, items: list[str], path: str) -> tuple[list[st
     return page, {"Link": link}
 
 
-async def get_manifest(
-    request: web.Request, storage: RegistryStorage, name: str, reference: str
-) -> web.StreamResponse:
+async def get_manifest(request: web.Request, storage: RegistryStorage, name: str, reference: str) -> web.StreamResponse:
     """GET/HEAD a manifest by tag or digest."""
     stored = storage.get_manifest(name, reference)
     return web.Response(
@@ -72,9 +70,7 @@ async def get_manifest(
     )
 
 
-async def put_manifest(
-    request: web.Request, storage: RegistryStorage, name: str, reference: str
-) -> web.StreamResponse:
+async def put_manifest(request: web.Request, storage: RegistryStorage, name: str, reference: str) -> web.StreamResponse:
     """PUT a manifest: 201 with its digest, after checking what it references."""
     declared = request.content_length
     if declared is not None and declared > manifests.MAX_MANIFEST_SIZE:
@@ -111,24 +107,18 @@ async def delete_manifest(
     return web.Response(status=202, headers={"Content-Length": "0"})
 
 
-async def list_tags(
-    request: web.Request, storage: RegistryStorage, name: str, _: str
-) -> web.StreamResponse:
+async def list_tags(request: web.Request, storage: RegistryStorage, name: str, _: str) -> web.StreamResponse:
     """GET the repository's tags, paginated."""
     page, headers = paginate(request, storage.list_tags(name), f"/v2/{name}/tags/list")
     return _json({"name": name, "tags": page}, headers)
 
 
-async def catalog(
-    request: web.Request, storage: RegistryStorage, _name: str, _arg: str
-) -> web.StreamResponse:
+async def catalog(request: web.Request, storage: RegistryStorage, _name: str, _arg: str) -> web.StreamResponse:
     """GET the repository list, paginated."""
     page, headers = paginate(request, storage.repositories(), "/v2/_catalog")
     return _json({"repositories": page}, headers)
 
 
-async def base(
-    request: web.Request, storage: RegistryStorage, _name: str, _arg: str
-) -> web.StreamResponse:
+async def base(request: web.Request, storage: RegistryStorage, _name: str, _arg: str) -> web.StreamResponse:
     """GET /v2/: the API version check."""
     return _json({})

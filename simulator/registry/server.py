@@ -83,8 +83,7 @@ def make_app(
         try:
             if (
                 user_table is not None
-                and auth.check_authorization(request.headers.get("Authorization"), user_table)
-                is None
+                and auth.check_authorization(request.headers.get("Authorization"), user_table) is None
             ):
                 raise errors.RegistryError(
                     errors.UNAUTHORIZED,
@@ -98,13 +97,9 @@ def make_app(
             method = "GET" if request.method == "HEAD" else request.method
             handler = _HANDLERS.get((route.kind, method))
             if handler is None or request.method not in routes.METHODS[route.kind]:
-                raise errors.RegistryError(
-                    errors.UNSUPPORTED, {"method": request.method}, status=405
-                )
+                raise errors.RegistryError(errors.UNSUPPORTED, {"method": request.method}, status=405)
             if read_only and request.method in routes.WRITE_METHODS:
-                raise errors.RegistryError(
-                    errors.UNSUPPORTED, message="registry is in read-only mode"
-                )
+                raise errors.RegistryError(errors.UNSUPPORTED, message="registry is in read-only mode")
             return await handler(request, storage, route.name, route.arg)
         except errors.RegistryError as exc:
             return error_response(exc)
@@ -114,9 +109,7 @@ def make_app(
             # The client went away mid-body; what it sent was rolled back. The
             # answer will most likely never arrive, but it must not be a 500.
             log.info("registry request %s %s cut off by the client", request.method, request.path)
-            return error_response(
-                errors.RegistryError(errors.BLOB_UPLOAD_INVALID, "request body cut off")
-            )
+            return error_response(errors.RegistryError(errors.BLOB_UPLOAD_INVALID, "request body cut off"))
         except Exception:
             log.exception("registry request %s %s failed", request.method, request.path)
             return error_response(errors.RegistryError(errors.UNKNOWN))
@@ -148,8 +141,7 @@ def parse_addr(addr: str, *, allow_remote: bool = False) -> tuple[str, int]:
             loopback = False
         if not loopback:
             raise InvalidParameter(
-                f"refusing to listen on {addr}: not a loopback address "
-                "(csim keeps its registry on this machine)"
+                f"refusing to listen on {addr}: not a loopback address (csim keeps its registry on this machine)"
             )
     return host, int(port_text)
 
@@ -246,8 +238,7 @@ def run_registry(
             mode = ", read-only" if read_only else ""
             secured = ", basic auth" if users is not None else ""
             print(
-                f"csim registry listening on {url} (storage {storage_root}{mode}{secured}); "
-                "Ctrl-C to stop",
+                f"csim registry listening on {url} (storage {storage_root}{mode}{secured}); Ctrl-C to stop",
                 file=stream,
                 flush=True,
             )

@@ -276,9 +276,7 @@ class RegistryStorage:
         key = "Digest" if digests.is_digest(reference) else "Tag"
         raise errors.RegistryError(errors.MANIFEST_UNKNOWN, {key: reference})
 
-    def put_manifest(
-        self, repo: str, reference: str, body: bytes, content_type: str | None
-    ) -> StoredManifest:
+    def put_manifest(self, repo: str, reference: str, body: bytes, content_type: str | None) -> StoredManifest:
         """Validate and store a manifest, tagging it when ``reference`` is a tag.
 
         Raises:

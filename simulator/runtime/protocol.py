@@ -213,9 +213,7 @@ class Runtime(Protocol):
         """Prepare the root filesystem and the container's resources; nothing runs yet."""
         ...
 
-    def start(
-        self, container_id: str, io: ProcessIO, parent: SpanContext, replay_until: float = -1.0
-    ) -> Proc:
+    def start(self, container_id: str, io: ProcessIO, parent: SpanContext, replay_until: float = -1.0) -> Proc:
         """Start the init process; returns a ``ProcessHandle``.
 
         ``replay_until``: re-running a process that was already running when
@@ -240,9 +238,7 @@ class Runtime(Protocol):
         """Release everything create made: rootfs, upper layer, cgroup, netns."""
         ...
 
-    def exec(
-        self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext
-    ) -> Proc:
+    def exec(self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext) -> Proc:
         """Run another process in the container's namespaces; returns a ``ProcessHandle``."""
         ...
 
@@ -250,11 +246,9 @@ class Runtime(Protocol):
         """``docker diff``: (kind, path) with kind in A, C, D, sorted by path."""
         ...
 
-    def top(self, container_id: str) -> list[ProcessRow]:
-        ...
+    def top(self, container_id: str) -> list[ProcessRow]: ...
 
-    def stats(self, container_id: str) -> ResourceUsage:
-        ...
+    def stats(self, container_id: str) -> ResourceUsage: ...
 
     def export_upper(self, container_id: str) -> bytes:
         """The container's changes as a layer tar (whiteouts included), for commit and build."""

@@ -113,11 +113,7 @@ def to_chrome_trace(spans: Iterable[Span]) -> dict[str, Any]:
                 tid = index * _LANE_STRIDE + lane + 1
                 name = HOP_LABELS.get(hop, hop) + (f" #{lane + 1}" if lane else "")
                 metadata.append(_meta("thread_name", pid, tid, {"name": name}))
-                metadata.append(
-                    _meta(
-                        "thread_sort_index", pid, tid, {"sort_index": index * _LANE_STRIDE + lane}
-                    )
-                )
+                metadata.append(_meta("thread_sort_index", pid, tid, {"sort_index": index * _LANE_STRIDE + lane}))
             for span in by_hop[hop]:
                 args = {str(k): _jsonable(v) for k, v in span.attrs.items()}
                 args["span_id"] = span.span_id

@@ -74,9 +74,7 @@ def iter_spans(lines: Iterable[str]) -> Iterator[Span]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})"
-            ) from exc
+            raise ValueError(f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})") from exc
         if not isinstance(data, dict):
             raise ValueError(f"line {number}: expected a JSON object, got {type(data).__name__}")
         try:

@@ -114,11 +114,7 @@ class BuildArgs:
 
     def run_env(self, env: Mapping[str, str]) -> dict[str, str]:
         """The build args a ``RUN`` gets, minus those an ``ENV`` overrides."""
-        out = {
-            name: value
-            for name, value in self.stage_args.items()
-            if value is not None and name not in env
-        }
+        out = {name: value for name, value in self.stage_args.items() if value is not None and name not in env}
         for name in BUILTIN_ARGS:
             if name in self.options and name not in env:
                 out[name] = self.options[name]
@@ -141,18 +137,11 @@ class BuildArgs:
         return f"[Warning] One or more build-args [{' '.join(names)}] were not consumed"
 
 
-def _expand_pairs(
-    pairs: tuple[KeyValue, ...], lex: ShellLex, env: Mapping[str, str]
-) -> tuple[KeyValue, ...]:
-    return tuple(
-        KeyValue(lex.process_word(p.key, env), lex.process_word(p.value, env), p.legacy)
-        for p in pairs
-    )
+def _expand_pairs(pairs: tuple[KeyValue, ...], lex: ShellLex, env: Mapping[str, str]) -> tuple[KeyValue, ...]:
+    return tuple(KeyValue(lex.process_word(p.key, env), lex.process_word(p.value, env), p.legacy) for p in pairs)
 
 
-def expand_instruction(
-    instruction: Instruction, lex: ShellLex, env: Mapping[str, str]
-) -> Instruction:
+def expand_instruction(instruction: Instruction, lex: ShellLex, env: Mapping[str, str]) -> Instruction:
     """Expand ``$VAR`` in the instructions Docker expands; others are returned as is.
 
     ENV, LABEL, ARG, COPY, ADD, WORKDIR, USER, VOLUME, STOPSIGNAL and EXPOSE
@@ -170,10 +159,7 @@ def expand_instruction(
     if isinstance(instruction, Env | Label):
         return dataclasses.replace(instruction, pairs=_expand_pairs(instruction.pairs, lex, env))
     if isinstance(instruction, Arg):
-        pairs = tuple(
-            ArgPair(word(p.name), None if p.default is None else word(p.default))
-            for p in instruction.args
-        )
+        pairs = tuple(ArgPair(word(p.name), None if p.default is None else word(p.default)) for p in instruction.args)
         return dataclasses.replace(instruction, args=pairs)
     if isinstance(instruction, Copy | Add):
         return dataclasses.replace(

@@ -376,8 +376,7 @@ def _parse_from(node: Node, args: list[str], flags: BuildFlags) -> From:
         stage_name = args[2].lower()
         if not _STAGE_NAME.match(stage_name):
             raise _Invalid(
-                f"invalid name for build stage: {go_quote(args[2])}, "
-                "name can't start with a number or contain symbols"
+                f"invalid name for build stage: {go_quote(args[2])}, name can't start with a number or contain symbols"
             )
     elif len(args) != 1:
         raise _Invalid("FROM requires either one or three arguments")
@@ -514,9 +513,7 @@ def _dispatch(node: Node) -> Instruction:
         flags.parse()
         sources, dest, contents = _sources_and_dest(name, node, args)
         if from_stage is not None:
-            result = Copy(
-                sources, dest, from_stage.value, chown.value, chmod.value, contents, **common
-            )
+            result = Copy(sources, dest, from_stage.value, chown.value, chmod.value, contents, **common)
         else:
             result = Add(sources, dest, chown.value, chmod.value, contents, **common)
         return result

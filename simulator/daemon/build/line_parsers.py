@@ -140,9 +140,7 @@ def _parse_name_val(rest: str, escape: str, instruction: str) -> Parsed:
     nodes: list[Node] = []
     for word in words:
         if "=" not in word:
-            raise LineParseError(
-                f"Syntax error - can't find = in {go_quote(word)}. Must be of the form: name=value"
-            )
+            raise LineParseError(f"Syntax error - can't find = in {go_quote(word)}. Must be of the form: name=value")
         key, value = word.split("=", 1)
         nodes += _key_value(key, value, "=")
     return Parsed(nodes)

@@ -248,16 +248,12 @@ class _Directives:
             return False
         name = match.group(1).lower()
         if name in self.seen:
-            raise DockerfileParseError(
-                f"only one {name} parser directive can be used", self.line - 1
-            )
+            raise DockerfileParseError(f"only one {name} parser directive can be used", self.line - 1)
         self.seen.add(name)
         value = match.group(2)
         if name == "escape":
             if value not in ("`", "\\"):
-                raise DockerfileParseError(
-                    f"invalid escape token '{value}' does not match ` or \\", self.line - 1
-                )
+                raise DockerfileParseError(f"invalid escape token '{value}' does not match ` or \\", self.line - 1)
             self.escape_token = value
             self.continuation = _continuation_regex(value)
         self.found.append(Directive(name, value, self.line))
@@ -464,9 +460,7 @@ def parse_heredoc(src: str) -> Heredoc | None:
         return None
     raw_words = ShellLex(skip_unset_env=True, raw_quotes=True).process_words(rest, {})
     if len(raw_words) != len(words):
-        raise ShellExpansionError(
-            f"internal lexing of heredoc produced inconsistent results: {rest}"
-        )
+        raise ShellExpansionError(f"internal lexing of heredoc produced inconsistent results: {rest}")
     word, raw = words[0], raw_words[0]
     # Quotes anywhere in the terminator word turn expansion off, as in a shell.
     expand = word.count("'") + word.count('"') == raw.count("'") + raw.count('"')

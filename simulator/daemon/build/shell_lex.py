@@ -429,11 +429,7 @@ class _ShellWord:
             word, _ = self.process_stop_on(stop, raw_escapes)
         except _Fail:
             if self.scanner.peek() == _EOF:
-                missing = (
-                    "syntax error: missing '}'"
-                    if stop == "}"
-                    else "syntax error: missing '/' in ${}"
-                )
+                missing = "syntax error: missing '}'" if stop == "}" else "syntax error: missing '/' in ${}"
                 raise _Fail(missing) from None
             raise
         return word
@@ -477,9 +473,7 @@ def _pattern_to_regex(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[
             i += 1
             if nxt not in ("*", "?", "\\"):
                 shown = nxt or "\ufffd"
-                raise _Fail(
-                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'"
-                )
+                raise _Fail(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'")
             out.append(re.escape(nxt))
         else:
             out.append(re.escape(tok))

@@ -207,9 +207,7 @@ def resolve_user(user: str, rootfs: Path) -> tuple[int, int]:
     if name and not name.isdigit():
         entry = _lookup(passwd, name)
         if entry is None:
-            raise InvalidParameter(
-                f"unable to find user {name}: no matching entries in passwd file"
-            )
+            raise InvalidParameter(f"unable to find user {name}: no matching entries in passwd file")
         uid, gid = int(entry[2]), int(entry[3])
     elif name:
         uid = int(name)
@@ -218,9 +216,7 @@ def resolve_user(user: str, rootfs: Path) -> tuple[int, int]:
     if group and not group.isdigit():
         gentry = _lookup(groups, group)
         if gentry is None:
-            raise InvalidParameter(
-                f"unable to find group {group}: no matching entries in group file"
-            )
+            raise InvalidParameter(f"unable to find group {group}: no matching entries in group file")
         gid = int(gentry[2])
     elif group:
         gid = int(group)
@@ -508,9 +504,7 @@ def parse_oci_config(config: Mapping[str, Any], container_id: str = "") -> OciCo
             continue
         options = m.get("options") or []
         kind = "tmpfs" if m.get("type") == "tmpfs" else "bind"
-        volumes.append(
-            MountSpec(kind, str(m.get("source", "")), str(m["destination"]), "ro" in options)
-        )
+        volumes.append(MountSpec(kind, str(m.get("source", "")), str(m["destination"]), "ro" in options))
     annotations = {str(k): str(v) for k, v in (config.get("annotations") or {}).items()}
     stop_signal = annotations.get("org.opencontainers.image.stopSignal", "15")
     if "network" not in namespaces:
@@ -553,9 +547,7 @@ def parse_oci_config(config: Mapping[str, Any], container_id: str = "") -> OciCo
         masked_paths=tuple(linux.get("maskedPaths", ())),
         readonly_paths=tuple(linux.get("readonlyPaths", ())),
         cgroups_path=str(linux.get("cgroupsPath", "")),
-        rlimits=tuple(
-            (str(r["type"]), int(r["soft"]), int(r["hard"])) for r in process.get("rlimits", ())
-        ),
+        rlimits=tuple((str(r["type"]), int(r["soft"]), int(r["hard"])) for r in process.get("rlimits", ())),
         devices=tuple(
             (
                 str(d["path"]),
