@@ -99,6 +99,40 @@ def main() -> None:
             continue
         ratio = f"  {medians[name] / anchor:5.2f}x runc" if anchor else ""
         print(f"  {name:22} {medians[name] * 1000:8.2f} ms{ratio}")
+    end_to_end(max(5, runs // 3))
+
+
+def docker_run_median(env: dict[str, str], runs: int, extra: list[str]) -> float:
+    """Median wall time of the real docker CLI's `run --rm busybox true` against one daemon."""
+    argv = ["docker", "run", "--rm", *extra, "busybox", "true"]
+    subprocess.run(argv, env=env, capture_output=True, check=True)  # warm up
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, env=env, capture_output=True, check=True)
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def end_to_end(runs: int) -> None:
+    """`docker run --rm busybox true` through `csim daemon --backend linux` and a private real dockerd."""
+    if shutil.which("docker") is None:
+        print("end to end: skipped (no docker CLI)")
+        return
+    from api_harness import csim_daemon, real_dockerd
+
+    print(f"end to end, `docker run --rm busybox true` (real docker CLI), median of {runs} runs")
+    with csim_daemon("--backend", "linux") as csim:
+        csim_s = docker_run_median(csim.env(), runs, ["--network", "none"])
+    print(f"  {'csim daemon (linux)':22} {csim_s * 1000:8.1f} ms")
+    try:
+        with real_dockerd() as real:
+            real_s = docker_run_median(real.env(), runs, ["--network", "none"])
+    except Exception as err:  # pytest.skip inside the harness, or dockerd missing
+        print(f"  real dockerd: skipped ({err})")
+        return
+    print(f"  {'real dockerd 20.10':22} {real_s * 1000:8.1f} ms")
+    print(f"  ratio csim/dockerd {csim_s / real_s:.2f} (target < 0.5)")
 
 
 if __name__ == "__main__":
