@@ -440,6 +440,28 @@ class ContainerNetworks:
 # -- helpers ----------------------------------------------------------------------------
 
 
+def remove_bridges_under(prefix: Path) -> list[str]:
+    """Delete every csim bridge (and its rule) whose owning state root lies under ``prefix``.
+
+    Bridges live as long as their state root, as docker0 lives as long as Docker's
+    data root; a test session that made many state roots under one temp dir removes
+    all of their bridges at the end with this.
+    """
+    removed: list[str] = []
+    with links.iproute() as ipr:
+        for link in ipr.get_links():
+            name = str(link.get_attr("IFLA_IFNAME") or "")
+            alias = str(link.get_attr("IFLA_IFALIAS") or "")
+            if name.startswith("csim") and alias.startswith("csim state="):
+                root = Path(_alias_root(alias))
+                if root == prefix or prefix in root.parents:
+                    links.delete_link(ipr, name)
+                    while links.has_rule(ipr, name):
+                        ipr.rule("del", action=links.FR_ACT_PROHIBIT, iifname=name, priority=RULE_PRIORITY)
+                    removed.append(name)
+    return removed
+
+
 def _alias_root(alias: str) -> str:
     """The state root in an interface alias ``csim state=<root> ...``."""
     return alias.split()[1].removeprefix("state=") if len(alias.split()) > 1 else ""
