@@ -136,3 +136,21 @@ def test_runtime_flag_runs_the_same_bundle_under_runc(csim) -> None:  # type: ig
     bad = csim("run", "--rm", "--runtime", "nope", "busybox", "true")
     assert bad.returncode == 125
     assert "unknown or invalid runtime name: nope" in bad.stderr
+
+
+def test_volumes_named_anonymous_and_bind(csim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert csim("run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f").returncode == 0
+    assert csim("run", "--rm", "-v", "data:/data", "busybox", "cat", "/data/f").stdout == "kept\n"
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "h").write_text("from host\n")
+    r = csim("run", "--rm", "-v", f"{host}:/h:ro", "busybox", "sh", "-c", "cat /h/h; echo x > /h/new")
+    assert r.stdout == "from host\n" and r.returncode != 0 and "Read-only file system" in r.stderr
+    assert not (host / "new").exists()
+    assert csim("run", "--name", "anon", "-v", "/cache", "busybox", "true").returncode == 0
+    source = csim("inspect", "-f", "{{range .Mounts}}{{.Source}}{{end}}", "anon").stdout.strip()
+    assert Path(source).is_dir()
+    assert csim("rm", "-v", "anon").returncode == 0
+    assert not Path(source).exists()
+    assert csim("volume", "rm", "data").returncode == 0
+    assert csim("volume", "ls", "-q").stdout == ""

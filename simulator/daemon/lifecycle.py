@@ -198,7 +198,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             mounts=tuple(
                 MountSpec(
                     kind=m["Type"],
-                    source=m["Name"] if m["Type"] == "volume" else m["Source"],
+                    source=m["Name"] if m["Type"] == "volume" and not self.volumes_on_disk else m["Source"],
                     destination=m["Destination"],
                     read_only=not m["RW"],
                 )

@@ -17,12 +17,14 @@ class VolumeMixin(DaemonCore):
     """Volume operations."""
 
     volumes: dict[str, Volume]
+    volumes_root: str = VOLUMES_ROOT
+    volumes_on_disk = False  # the real backend keeps volume data in directories under volumes_root
 
     def _init_volumes(self) -> None:
         self.volumes = {}
 
     def volume_mountpoint(self, name: str) -> str:
-        return f"{VOLUMES_ROOT}/{name}/_data"
+        return f"{self.volumes_root}/{name}/_data"
 
     def get_volume(self, name: str) -> Volume:
         vol = self.volumes.get(name)
@@ -38,6 +40,10 @@ class VolumeMixin(DaemonCore):
         if vol is None:
             vol = Volume(name=name, created=self.now(), anonymous=anonymous, **extra)
             self.volumes[name] = vol
+            if self.volumes_on_disk:
+                import os
+
+                os.makedirs(self.volume_mountpoint(name), mode=0o755, exist_ok=True)
         # Docker logs 'create' even when a named volume already exists.
         self.event("volume", "create", name, driver=vol.driver)
         return vol
@@ -99,6 +105,10 @@ class VolumeMixin(DaemonCore):
         drop = getattr(self.runtime, "drop_volume", None)
         if callable(drop):
             drop(vol.name)
+        if self.volumes_on_disk:
+            import shutil
+
+            shutil.rmtree(f"{self.volumes_root}/{vol.name}", ignore_errors=True)
         self.event("volume", "destroy", vol.name, driver=vol.driver)
 
     def prune_volumes(self, parent: SpanContext, all_volumes: bool = False) -> Proc:

@@ -106,6 +106,8 @@ class LinuxWorld(World):
             runtimes[default] = runtime(default)
         self.runtime = RuntimeSet(default, runtimes)
         self.daemon.attach_runtime(self.runtime)
+        self.daemon.volumes_root = str(root / "volumes")
+        self.daemon.volumes_on_disk = True
         from simulator.daemon.registry_source import Handoff, HttpRegistrySource, RegistryRouter
 
         self.poster = self.driver.post
