@@ -315,11 +315,15 @@ def open_tui(argv: list[str], directory: Any) -> int:
     parser.add_argument("--host", "-H", default=os.environ.get("CSIM_HOST", ""))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lesson", default=None)
+    parser.add_argument("--serve", action="store_true", help="serve the TUI to a web browser (textual-serve)")
+    parser.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
     try:
         a = parser.parse_args(argv)
     except CliError as e:
         sys.stderr.write(e.message + "\n")
         return e.code
+    if a.serve:
+        return serve_tui(a)
     from simulator.tui.app import run_tui
 
     if a.host:
@@ -333,6 +337,24 @@ def open_tui(argv: list[str], directory: Any) -> int:
         run_tui(EmbeddedBackend(world), seed=a.seed, lesson=a.lesson, progress_path=directory / "lesson-progress.json")
     finally:
         save_world(world, directory)
+    return 0
+
+
+def serve_tui(a: argparse.Namespace) -> int:
+    """``csim tui --serve``: the same app in a browser, one process per visitor, on loopback only."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        sys.stderr.write("csim: --serve needs textual-serve: pip install 'csim[web]'\n")
+        return 1
+    import shlex
+
+    command = [sys.executable, "-m", "simulator", "tui", "--seed", str(a.seed)]
+    if a.host:
+        command += ["--host", a.host]
+    if a.lesson:
+        command += ["--lesson", a.lesson]
+    Server(shlex.join(command), host="127.0.0.1", port=a.port, title="csim").serve()
     return 0
 
 
