@@ -15,6 +15,8 @@ import ctypes.util
 import os
 import struct
 
+from simulator.runtime.oci.spec import DEFAULT_CAPABILITIES
+
 # Namespace (clone) flags: include/uapi/linux/sched.h.
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -120,23 +122,8 @@ CAPABILITIES: dict[str, int] = {
     )
 }
 
-# Docker's default capability set (moby oci/caps/defaults.go).
-DOCKER_DEFAULT_CAPS: tuple[str, ...] = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-)
+# Docker's default capability set: one definition, in the OCI spec generator.
+DOCKER_DEFAULT_CAPS = DEFAULT_CAPABILITIES
 
 # x86_64 syscall numbers for calls glibc 2.36 does not wrap (or wraps oddly).
 _SYS_PIVOT_ROOT = 155
