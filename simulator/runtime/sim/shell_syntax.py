@@ -6,145 +6,63 @@ It covers what container scripts and ``docker run ... sh -c`` use: lists with
 ``${#X}``, ``${X%pat}``); ``$(...)``, backquotes and ``$((...))``; ``if``,
 ``while``/``until``, ``for``, ``case``, ``{ }``, ``( )`` and functions.
 Words keep their quoting so the interpreter can split fields and glob.
+
+The tree's nodes live in ``shell_ast.py`` and the tokenizer (blanks,
+operators, words, here-documents) in ``shell_lex.py``; this module holds the
+grammar and re-exports both, so ``shell_syntax`` stays the one name to import.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from simulator.runtime.sim.shell_ast import (
+    AndOr,
+    Arith,
+    Case,
+    CmdSub,
+    For,
+    FuncDef,
+    Group,
+    If,
+    Incomplete,
+    Lit,
+    Loop,
+    Node,
+    Param,
+    Part,
+    Pipeline,
+    Redirect,
+    Sequence,
+    ShellSyntaxError,
+    Simple,
+    Word,
+)
+from simulator.runtime.sim.shell_lex import RESERVED, Scanner, merge_parts
 
-
-class Incomplete(Exception):
-    """The input ends inside a construct (the interactive shell asks for more with ``> ``)."""
-
-
-class ShellSyntaxError(Exception):
-    """``sh: syntax error: unexpected "fi"``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Lit:
-    text: str
-    quoted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str
-    quoted: bool
-    op: str = ""
-    arg: Word | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CmdSub:
-    body: Sequence
-    quoted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Arith:
-    expr: Word
-    quoted: bool
-
-
-Part = Lit | Param | CmdSub | Arith
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    parts: tuple[Part, ...]
-
-    def literal(self) -> str | None:
-        """The text if the word is one unquoted literal (reserved words, names)."""
-        if len(self.parts) == 1 and isinstance(self.parts[0], Lit) and not self.parts[0].quoted:
-            return self.parts[0].text
-        return None
-
-
-@dataclass(slots=True)
-class Redirect:
-    fd: int
-    op: str
-    target: Word
-
-
-@dataclass(slots=True)
-class Simple:
-    assigns: list[tuple[str, Word]]
-    words: list[Word]
-    redirects: list[Redirect]
-
-
-@dataclass(slots=True)
-class Pipeline:
-    commands: list[Node]
-    negate: bool = False
-
-
-@dataclass(slots=True)
-class AndOr:
-    first: Node
-    rest: list[tuple[str, Node]]
-
-
-@dataclass(slots=True)
-class Sequence:
-    items: list[tuple[Node, bool]]
-
-
-@dataclass(slots=True)
-class If:
-    clauses: list[tuple[Sequence, Sequence]]
-    orelse: Sequence | None
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Loop:
-    cond: Sequence
-    body: Sequence
-    until: bool
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class For:
-    var: str
-    items: list[Word] | None
-    body: Sequence
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Case:
-    word: Word
-    items: list[tuple[list[Word], Sequence]]
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Group:
-    body: Sequence
-    subshell: bool
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class FuncDef:
-    name: str
-    body: Node
-
-
-Node = Simple | Pipeline | AndOr | Sequence | If | Loop | For | Case | Group | FuncDef
-
-RESERVED = frozenset(
-    ["if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in", "case",
-     "esac", "{", "}", "!"]
-)  # fmt: skip
-_OPERATORS = ("&&", "||", ";;", "<<-", "<<", ">>", ">&", "<&", ">|", "<>", "|", "&", ";", "<",
-              ">", "(", ")", "\n")  # fmt: skip
-_WORD_BREAK = " \t\n;&|<>()"
-_SPECIAL_PARAMS = "?$#!@*-0123456789"
+__all__ = [
+    "RESERVED",
+    "AndOr",
+    "Arith",
+    "Case",
+    "CmdSub",
+    "For",
+    "FuncDef",
+    "Group",
+    "If",
+    "Incomplete",
+    "Lit",
+    "Loop",
+    "Node",
+    "Param",
+    "Parser",
+    "Part",
+    "Pipeline",
+    "Redirect",
+    "Sequence",
+    "ShellSyntaxError",
+    "Simple",
+    "Word",
+    "parse",
+]
 
 
 def _is_name(text: str) -> bool:
@@ -158,287 +76,17 @@ def parse(source: str) -> Sequence:
         Incomplete: the script ends inside a construct or a quote.
         ShellSyntaxError: with busybox's wording.
     """
-    parser = Parser(source)
-    seq = parser.parse_list(frozenset())
-    parser.skip_space(newlines=True)
-    if parser.i < len(parser.s):
-        raise ShellSyntaxError(f'unexpected "{parser.peek_token()}"')
-    return seq
+    return Parser(source).parse_script()
 
 
-class Parser:
-    """Parses ``s`` from position ``i`` (sub-parsers continue inside ``$(...)``)."""
+class Parser(Scanner):
+    """Parses ``s`` from position ``i`` (sub-parsers continue inside ``$(...)``).
 
-    def __init__(self, source: str, pos: int = 0) -> None:
-        self.s = source
-        self.i = pos
-        self.heredocs: list[tuple[Redirect, str, bool, bool]] = []
+    The scanning (blanks, operators, words) is :class:`Scanner`'s; this class
+    adds the grammar: lists, ``&&``/``||``, pipelines, commands, redirects and
+    the compound commands.
+    """
 
-    # -- scanning -----------------------------------------------------------
-    def skip_space(self, newlines: bool = False) -> None:
-        s = self.s
-        while self.i < len(s):
-            c = s[self.i]
-            if c in " \t" or (newlines and c == "\n"):
-                if c == "\n":
-                    self._newline()
-                    continue
-                self.i += 1
-            elif c == "\\" and s.startswith("\\\n", self.i):
-                self.i += 2
-            elif c == "#":
-                while self.i < len(s) and s[self.i] != "\n":
-                    self.i += 1
-            else:
-                break
-
-    def _newline(self) -> None:
-        self.i += 1
-        pending, self.heredocs = self.heredocs, []
-        for redirect, delim, strip, quoted in pending:
-            lines: list[str] = []
-            while True:
-                if self.i >= len(self.s):
-                    raise Incomplete()
-                end = self.s.find("\n", self.i)
-                line = self.s[self.i : end if end >= 0 else len(self.s)]
-                self.i = end + 1 if end >= 0 else len(self.s)
-                check = line.lstrip("\t") if strip else line
-                if check == delim:
-                    break
-                lines.append(check)
-            body = "".join(line + "\n" for line in lines)
-            redirect.target = Word((Lit(body, True),)) if quoted else _heredoc_word(body)
-
-    def peek_op(self) -> str | None:
-        for op in _OPERATORS:
-            if self.s.startswith(op, self.i):
-                return op
-        return None
-
-    def peek_token(self) -> str:
-        save = self.i
-        self.skip_space()
-        op = self.peek_op()
-        if op is not None:
-            self.i = save
-            return "newline" if op == "\n" else op
-        word = self.read_word()
-        self.i = save
-        if word is None:
-            return "end of file"
-        return word.literal() or "word"
-
-    def peek_reserved(self) -> str | None:
-        save, heredocs = self.i, list(self.heredocs)
-        self.skip_space()
-        word = self.read_word() if self.peek_op() is None else None
-        self.i, self.heredocs = save, heredocs
-        text = word.literal() if word is not None else None
-        return text if text in RESERVED else None
-
-    def expect_reserved(self, name: str) -> None:
-        got = self.peek_reserved()
-        if got != name:
-            if self.at_end():
-                raise Incomplete()
-            raise ShellSyntaxError(f'unexpected "{self.peek_token()}" (expecting "{name}")')
-        self.skip_space()
-        self.read_word()
-
-    def at_end(self) -> bool:
-        save = self.i
-        try:
-            self.skip_space(newlines=True)
-            return self.i >= len(self.s)
-        finally:
-            self.i = save
-
-    # -- words --------------------------------------------------------------
-    def read_word(self) -> Word | None:
-        s = self.s
-        parts: list[Part] = []
-        start = self.i
-        while self.i < len(s):
-            c = s[self.i]
-            if c in _WORD_BREAK:
-                break
-            if c == "\\":
-                if self.i + 1 >= len(s):
-                    self.i += 1
-                    break
-                if s[self.i + 1] != "\n":
-                    parts.append(Lit(s[self.i + 1], True))
-                self.i += 2
-            elif c == "'":
-                end = s.find("'", self.i + 1)
-                if end < 0:
-                    raise Incomplete()
-                parts.append(Lit(s[self.i + 1 : end], True))
-                self.i = end + 1
-            elif c == '"':
-                self.i += 1
-                parts.extend(self._dquoted())
-            elif c == "$":
-                parts.append(self._dollar(False))
-            elif c == "`":
-                parts.append(self._backtick(False))
-            else:
-                parts.append(Lit(c, False))
-                self.i += 1
-        if self.i == start:
-            return None
-        return Word(_merge(parts))
-
-    def _dquoted(self) -> list[Part]:
-        s = self.s
-        parts: list[Part] = []
-        while True:
-            if self.i >= len(s):
-                raise Incomplete()
-            c = s[self.i]
-            if c == '"':
-                self.i += 1
-                return parts
-            if c == "\\" and self.i + 1 < len(s) and s[self.i + 1] in '$`"\\\n':
-                if s[self.i + 1] != "\n":
-                    parts.append(Lit(s[self.i + 1], True))
-                self.i += 2
-            elif c == "$":
-                parts.append(self._dollar(True))
-            elif c == "`":
-                parts.append(self._backtick(True))
-            else:
-                parts.append(Lit(c, True))
-                self.i += 1
-
-    def _dollar(self, quoted: bool) -> Part:
-        s = self.s
-        nxt = s[self.i + 1] if self.i + 1 < len(s) else ""
-        if s.startswith("$((", self.i):
-            depth, j = 0, self.i + 3
-            while j < len(s):
-                if s[j] == "(":
-                    depth += 1
-                elif s[j] == ")":
-                    if depth == 0 and s.startswith("))", j):
-                        break
-                    depth -= 1
-                j += 1
-            else:
-                raise Incomplete()
-            expr = s[self.i + 3 : j]
-            self.i = j + 2
-            return Arith(_heredoc_word(expr), quoted)
-        if nxt == "(":
-            sub = Parser(s, self.i + 2)
-            body = sub.parse_list(frozenset(), stop_paren=True)
-            sub.skip_space(newlines=True)
-            if sub.i >= len(s):
-                raise Incomplete()
-            if s[sub.i] != ")":
-                raise ShellSyntaxError(f'unexpected "{sub.peek_token()}"')
-            self.i = sub.i + 1
-            return CmdSub(body, quoted)
-        if nxt == "{":
-            return self._braced(quoted)
-        if nxt and (nxt.isalpha() or nxt == "_"):
-            j = self.i + 1
-            while j < len(s) and (s[j].isalnum() or s[j] == "_"):
-                j += 1
-            name = s[self.i + 1 : j]
-            self.i = j
-            return Param(name, quoted)
-        if nxt and nxt in _SPECIAL_PARAMS:
-            self.i += 2
-            return Param(nxt, quoted)
-        self.i += 1
-        return Lit("$", quoted)
-
-    def _braced(self, quoted: bool) -> Part:
-        s = self.s
-        self.i += 2
-        length = False
-        if self.i < len(s) and s[self.i] == "#" and self.i + 1 < len(s) and s[self.i + 1] != "}":
-            length = True
-            self.i += 1
-        j = self.i
-        if j < len(s) and s[j] in _SPECIAL_PARAMS and not s[j].isdigit():
-            j += 1
-        else:
-            while j < len(s) and (s[j].isalnum() or s[j] == "_"):
-                j += 1
-        name = s[self.i : j]
-        self.i = j
-        if not name:
-            raise ShellSyntaxError("bad substitution")
-        if length:
-            self._expect_brace()
-            return Param(name, quoted, "#len")
-        op = ""
-        for cand in (":-", ":=", ":+", ":?", "##", "%%", "-", "=", "+", "?", "#", "%"):
-            if s.startswith(cand, self.i):
-                op = cand
-                self.i += len(cand)
-                break
-        if not op:
-            self._expect_brace()
-            return Param(name, quoted)
-        arg = self._brace_arg(quoted)
-        return Param(name, quoted, op, arg)
-
-    def _expect_brace(self) -> None:
-        if self.i >= len(self.s):
-            raise Incomplete()
-        if self.s[self.i] != "}":
-            raise ShellSyntaxError("bad substitution")
-        self.i += 1
-
-    def _brace_arg(self, quoted: bool) -> Word:
-        s = self.s
-        parts: list[Part] = []
-        while True:
-            if self.i >= len(s):
-                raise Incomplete()
-            c = s[self.i]
-            if c == "}":
-                self.i += 1
-                return Word(_merge(parts))
-            if c == "\\" and self.i + 1 < len(s):
-                parts.append(Lit(s[self.i + 1], True))
-                self.i += 2
-            elif c == "'" and not quoted:
-                end = s.find("'", self.i + 1)
-                if end < 0:
-                    raise Incomplete()
-                parts.append(Lit(s[self.i + 1 : end], True))
-                self.i = end + 1
-            elif c == '"':
-                self.i += 1
-                parts.extend(self._dquoted())
-            elif c == "$":
-                parts.append(self._dollar(quoted))
-            else:
-                parts.append(Lit(c, quoted))
-                self.i += 1
-
-    def _backtick(self, quoted: bool) -> Part:
-        s = self.s
-        j = self.i + 1
-        buf: list[str] = []
-        while j < len(s) and s[j] != "`":
-            if s[j] == "\\" and j + 1 < len(s) and s[j + 1] in "`\\$":
-                buf.append(s[j + 1])
-                j += 2
-                continue
-            buf.append(s[j])
-            j += 1
-        if j >= len(s):
-            raise Incomplete()
-        self.i = j + 1
-        return CmdSub(parse("".join(buf)), quoted)
-
-    # -- grammar ----------------------------------------------------------------
     def parse_list(self, stops: frozenset[str], stop_paren: bool = False) -> Sequence:
         items: list[tuple[Node, bool]] = []
         while True:
@@ -595,7 +243,7 @@ class Parser:
                 if isinstance(first, Lit) and not first.quoted and "=" in first.text:
                     name, _, rest = first.text.partition("=")
                     if _is_name(name):
-                        value = Word(_merge([Lit(rest, False), *word.parts[1:]]))
+                        value = Word(merge_parts([Lit(rest, False), *word.parts[1:]]))
                         assigns.append((name, value))
                         continue
             words.append(word)
@@ -706,33 +354,3 @@ class Parser:
         body = self.parse_list(frozenset({"}"}))
         self.expect_reserved("}")
         return Group(body, False)
-
-
-def _merge(parts: list[Part]) -> tuple[Part, ...]:
-    out: list[Part] = []
-    for part in parts:
-        prev = out[-1] if out else None
-        if isinstance(part, Lit) and isinstance(prev, Lit) and prev.quoted == part.quoted:
-            out[-1] = Lit(prev.text + part.text, part.quoted)
-        else:
-            out.append(part)
-    return tuple(out)
-
-
-def _heredoc_word(body: str) -> Word:
-    """A here-document body or ``$((...))`` text: expansions apply, quotes do not."""
-    parser = Parser(body)
-    parts: list[Part] = []
-    while parser.i < len(body):
-        c = body[parser.i]
-        if c == "\\" and parser.i + 1 < len(body) and body[parser.i + 1] in "$`\\":
-            parts.append(Lit(body[parser.i + 1], True))
-            parser.i += 2
-        elif c == "$":
-            parts.append(parser._dollar(True))
-        elif c == "`":
-            parts.append(parser._backtick(True))
-        else:
-            parts.append(Lit(c, True))
-            parser.i += 1
-    return Word(_merge(parts))
