@@ -87,6 +87,9 @@ def check_container(view: WorldView, p: dict[str, Any], ctx: CheckContext) -> tu
         return False, f"container {name} is {status}, expected {p['status']}"
     if "exit_code" in p and state.get("ExitCode") != p["exit_code"]:
         return False, f"container {name} exited with {state.get('ExitCode')}, expected {p['exit_code']}"
+    if "oom_killed" in p and bool(state.get("OOMKilled")) != p["oom_killed"]:
+        oom = bool(state.get("OOMKilled"))
+        return False, f"container {name} {'was' if oom else 'was not'} killed by the OOM killer (OOMKilled={oom})"
     if "image" in p and config.get("Image") != p["image"]:
         return False, f"container {name} runs image {config.get('Image')}, expected {p['image']}"
     if "hostname" in p and config.get("Hostname") != p["hostname"]:

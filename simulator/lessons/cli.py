@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from simulator.lessons.backends import BackendUnavailable
 from simulator.lessons.catalog import Catalog, InvalidLesson, LessonNotFound
 from simulator.lessons.classroom import ClassroomError
-from simulator.lessons.model import Choice
+from simulator.lessons.model import Choice, Lesson
 from simulator.lessons.runner import CheckResult, LessonRunner, ProgressStore
 
 PROGRESS_FILE = "lesson-progress.json"
@@ -80,7 +81,13 @@ def _state_dir(args: Any) -> Path:
 
 
 class _Session:
-    """A loaded world, its progress and the active exercise; saves the world when done."""
+    """Progress, the active exercise and the worlds lessons run in; saves each world it opened when done.
+
+    A world is opened only when a lesson needs one, and for that lesson's
+    backend: the simulated world in the state directory, or the real one in
+    ``<state>/linux`` for a ``backend: linux`` lesson. A world handed in
+    (tests, the TUI) serves every lesson.
+    """
 
     def __init__(self, args: Any, world: Any = None, catalog: Catalog | None = None) -> None:
         from simulator.lessons.classroom import load_exercise
@@ -90,13 +97,19 @@ class _Session:
         self.catalog = catalog or Catalog()
         self.progress = ProgressStore(self.directory / PROGRESS_FILE)
         self.lang = getattr(args, "lang", None) or (self.exercise or {}).get("pack", {}).get("lang") or default_lang()
-        self._owned = world is None
-        if world is None:
-            from simulator.des.persist import load_world
+        self.seed = int((self.exercise or {}).get("seed", 0))
+        self._given = world
+        self._opened: dict[str, Any] = {}
 
-            seed = int((self.exercise or {}).get("seed", 0))
-            world = load_world(self.directory, seed=seed, messages=sys.stderr)
-        self.world = world
+    def world(self, backend: str, lesson_id: str = "") -> Any:
+        """The world for ``backend`` (opened once per session; the given one if any)."""
+        if self._given is not None:
+            return self._given
+        if backend not in self._opened:
+            from simulator.lessons.backends import open_world
+
+            self._opened[backend] = open_world(backend, self.directory, self.seed, sys.stderr, lesson_id)
+        return self._opened[backend]
 
     def variables(self, lesson_id: str) -> dict[str, str] | None:
         if self.exercise is None:
@@ -110,13 +123,19 @@ class _Session:
         if not lid:
             return None
         lesson = self.catalog.load(lid, self.lang, self.variables(lid))
-        return LessonRunner(self.world, lesson, self.progress)
+        return LessonRunner(self.world(lesson.backend, lesson.id), lesson, self.progress)
 
     def close(self) -> None:
-        if self._owned:
-            from simulator.des.persist import save_world
+        from simulator.lessons.backends import close_world
 
-            save_world(self.world, self.directory)
+        opened, self._opened = self._opened, {}
+        for backend, world in opened.items():
+            close_world(world, self.directory, backend)
+
+
+def _csim(lesson: Lesson) -> str:
+    """How the student invokes csim for this lesson's commands (the real backend for a linux lesson)."""
+    return "csim --backend linux" if lesson.backend == "linux" else "csim"
 
 
 def _print_step(runner: LessonRunner, out: IO[str]) -> None:
@@ -129,7 +148,7 @@ def _print_step(runner: LessonRunner, out: IO[str]) -> None:
     n, total = runner.step_index + 1, len(lesson.steps)
     out.write(f"\n── {lesson.title} · {n}/{total} · {step.title or step.id} ──\n{step.text}\n")
     if step.command:
-        out.write(f"\n  $ csim {step.command}\n")
+        out.write(f"\n  $ {_csim(lesson)} {step.command}\n")
     pending = runner.pending_question()
     if pending is not None:
         _print_question(pending, ko, out)
@@ -169,6 +188,9 @@ def cmd_lesson(args: Any, out: IO[str], err: IO[str], world: Any = None, catalog
         return 1
     try:
         return _lesson(args, session, out, err)
+    except BackendUnavailable as e:
+        err.write("".join(f"csim: {line}\n" for line in str(e).splitlines()))
+        return 1
     except (LessonNotFound, InvalidLesson, ValueError) as e:
         err.write(f"csim: {e}\n")
         return 1
@@ -187,7 +209,8 @@ def _lesson(args: Any, session: _Session, out: IO[str], err: IO[str]) -> int:
             lesson = session.catalog.load(lid, session.lang)
             state = session.progress.lesson(lid)
             mark = " " if state is None else ("✔" if state.get("finished_at") else "…")
-            out.write(f"{mark} {lid:<22} {lesson.title}  ({lesson.minutes} min; {', '.join(lesson.concepts)})\n")
+            real = ("; 실제 컨테이너, root" if ko else "; real containers, root") if lesson.backend == "linux" else ""
+            out.write(f"{mark} {lid:<22} {lesson.title}  ({lesson.minutes} min; {', '.join(lesson.concepts)}{real})\n")
         return 0
     runner = session.runner(args.lesson if cmd in ("start", "reset") and args.lesson else None)
     if runner is None:
@@ -196,6 +219,14 @@ def _lesson(args: Any, session: _Session, out: IO[str], err: IO[str]) -> int:
     if cmd == "start":
         if runner.step_index == 0 and runner.lesson.intro:
             out.write(runner.lesson.intro + "\n")
+        if runner.lesson.backend == "linux":
+            out.write(
+                "\n이 레슨은 실제 컨테이너를 씁니다. "
+                "명령은 `csim --backend linux ...`(또는 CSIM_BACKEND=linux)로 입력하세요.\n"
+                if ko
+                else "\nThis lesson uses real containers: type its commands as `csim --backend linux ...` "
+                "(or set CSIM_BACKEND=linux).\n"
+            )
         _print_step(runner, out)
         return 0
     if cmd == "reset":
@@ -330,10 +361,23 @@ def cmd_exercise(args: Any, out: IO[str], err: IO[str], world: Any = None) -> in
         from simulator.des.persist import load_world
 
         world = load_world(directory, seed=int(exercise["seed"]))
-    bundle = build_bundle(exercise, progress.data, world.bus.spans())
+    bundle = build_bundle(exercise, progress.data, [*world.bus.spans(), *_linux_spans(directory)])
     path = write_bundle(bundle, Path(args.output) if args.output else Path.cwd() / bundle_name(exercise))
     out.write(f"Wrote {path}; hand it to your teacher.\n")
     return 0
+
+
+def _linux_spans(directory: Path) -> list[Any]:
+    """The real backend's saved trace (its ``backend: linux`` lessons' work), read without root."""
+    from simulator.des.persist import TRACE_FILE
+    from simulator.lessons.backends import world_directory
+    from simulator.trace.jsonl import loads_spans
+
+    path = world_directory(directory, "linux") / TRACE_FILE
+    try:
+        return list(loads_spans(path.read_text(encoding="utf-8"))) if path.exists() else []
+    except (OSError, ValueError):
+        return []
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.lessons.backends import BackendUnavailable, world_mismatch
 from simulator.lessons.checks import CheckContext, Outcome, evaluate, pattern
 from simulator.lessons.model import Choice, Lesson, Step
 from simulator.lessons.view import WorldAdapter, WorldView, student_spans
@@ -94,9 +95,16 @@ class LessonRunner:
         lesson: the lesson, variables filled in.
         progress: where progress is kept.
         view: how checks see the world (default: ``WorldAdapter(world)``).
+
+    Raises:
+        BackendUnavailable: a ``backend: linux`` lesson given the simulated world
+            (see ``simulator.lessons.backends.open_world`` for the right one).
     """
 
     def __init__(self, world: Any, lesson: Lesson, progress: ProgressStore, view: WorldView | None = None) -> None:
+        mismatch = world_mismatch(lesson.backend, world)
+        if mismatch is not None:
+            raise BackendUnavailable(mismatch)
         self.world = world
         self.lesson = lesson
         self.progress = progress
@@ -115,6 +123,9 @@ class LessonRunner:
         return max((s.span_id for s in spans), default=0), max((e.time_ns for e in events), default=0)
 
     def _begin(self) -> dict[str, Any]:
+        ensure = getattr(self.world, "ensure_base_images", None)
+        if callable(ensure):
+            ensure()  # the real backend has no registry: its busybox comes from the host
         for line in self.lesson.setup:
             self.world.run_cli(shlex.split(line))
         span_mark, event_mark = self._marks()

@@ -42,6 +42,7 @@ CHECK_KINDS: dict[str, dict[str, Any]] = {
             "present": _BOOL,
             "status": {"enum": STATUSES},
             "exit_code": _INT,
+            "oom_killed": _BOOL,
             "image": _STR,
             "hostname": _STR,
             "memory": _INT,
