@@ -21,7 +21,11 @@ from simulator.model.errors import DockerError, InvalidParameter
 from simulator.trace.tracer import SpanContext
 
 Handler = Callable[..., Proc]
+Route = tuple[str, re.Pattern[str], Handler]
 _VERSION = re.compile(r"^/v(\d+\.\d+)(/.*)$")
+# A route pattern whose first path segment is plain text ("/containers/...") can only
+# match paths with that same first segment, so routes are bucketed by it.
+_LITERAL_HEAD = re.compile(r"^/([A-Za-z0-9_.-]+)(?:/|$)")
 
 
 class Router:
@@ -30,16 +34,31 @@ class Router:
     def __init__(self, daemon: Daemon, latency: float = 0.0) -> None:
         self.daemon = daemon
         self.latency = latency
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: list[Route] = []
+        heads: list[str | None] = []
         for module in (routes_system, routes_containers, routes_images, routes_build, routes_push, routes_csim):
             for method, pattern, handler in module.ROUTES:
                 self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+                literal = _LITERAL_HEAD.match(pattern)
+                heads.append(literal.group(1) if literal else None)
+        # head segment -> the routes that can match it, in declaration order (first match wins).
+        # Routes without a literal head are candidates for every path.
+        self._by_head: dict[str, list[Route]] = {
+            head: [r for r, h in zip(self._routes, heads, strict=True) if h in (head, None)]
+            for head in heads
+            if head is not None
+        }
+        self._any_head = [r for r, h in zip(self._routes, heads, strict=True) if h is None]
 
     def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        for m, pattern, handler in self._routes:
-            found = pattern.match(path)
-            if found and (m == method or (m == "GET" and method == "HEAD")):
-                return handler, found.groupdict()
+        """The first route (in declaration order) matching ``path`` for ``method`` (GET also serves HEAD)."""
+        head = path[1:].partition("/")[0] if path[:1] == "/" else None
+        candidates = self._by_head.get(head, self._any_head) if head is not None else self._any_head
+        for m, pattern, handler in candidates:
+            if m == method or (m == "GET" and method == "HEAD"):
+                found = pattern.match(path)
+                if found:
+                    return handler, found.groupdict()
         return None
 
     def handle(self, req: ApiRequest, parent: SpanContext | None) -> Proc:
