@@ -28,6 +28,7 @@ from simulator.trace.events import EventLog
 from simulator.trace.tracer import SpanContext, Tracer
 
 DEFAULT_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed so a seed gives one result
+_INFINITY = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +116,22 @@ class World:
         While real work is in flight on other threads (``handoff.pending``), an
         idle world waits for what they post instead of stopping.
         """
-        limit = self.env.now + horizon
+        env, inbox = self.env, self.inbox
+        step, peek, inbox_empty = env.step, env.peek, inbox.empty  # bound once: this loop is the hot path
+        limit = env.now + horizon
         while not event.processed:
-            while not self.inbox.empty():
-                self.inbox.get_nowait()()
-            nxt = self.env.peek()
-            if nxt == float("inf") or nxt > limit:
+            while not inbox_empty():
+                inbox.get_nowait()()
+            nxt = peek()
+            if nxt > limit or nxt == _INFINITY:
                 if self.handoff.pending <= 0:
                     break
                 try:
-                    self.inbox.get(timeout=horizon)()
+                    inbox.get(timeout=horizon)()
                 except queue.Empty:
                     break
                 continue
-            self.env.step()
+            step()
 
     def request(self, req: ApiRequest, parent: SpanContext | None = None) -> ApiResponse:
         """Serve one API request and return its response (streams keep filling as the world runs)."""
