@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from simulator.model.errors import Conflict, InvalidParameter, Unavailable
 
 DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16"
 PREDEFINED = ("bridge", "host", "none")
+
+
+@lru_cache(maxsize=256)
+def _subnet(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """``ip_network(text)``, parsed once per subnet string (network objects are immutable)."""
+    return ipaddress.ip_network(text)
 
 
 @dataclass(slots=True)
@@ -67,13 +74,13 @@ class Network:
 
     @property
     def prefix_len(self) -> int:
-        return ipaddress.ip_network(self.subnet).prefixlen if self.subnet else 0
+        return _subnet(self.subnet).prefixlen if self.subnet else 0
 
     def allocate_ip(self, requested: str = "") -> str:
         """Take the next free host address (or the requested one)."""
         if not self.subnet:
             return ""
-        net = ipaddress.ip_network(self.subnet)
+        net = _subnet(self.subnet)
         used = set(self.allocated) | {self.gateway}
         if requested:
             try:

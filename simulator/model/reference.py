@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from simulator.model.errors import InvalidParameter
 
@@ -359,11 +360,14 @@ def parse_docker_ref(s: str) -> Reference:
     return ref.with_default_tag()
 
 
+@lru_cache(maxsize=1024)
 def parse_any_reference(s: str) -> Reference | DigestReference:
     """Parse a name, an image ID or a digest (ParseAnyReference).
 
     A 64-hex string is an ID (``sha256:`` is added); a valid digest stays a
     digest; anything else is parsed with :func:`parse_normalized_named`.
+    The daemon resolves the same few names over and over, so results are
+    cached (references are frozen; errors are not cached and raise each time).
     """
     if ANCHORED_IDENTIFIER_RE.match(s):
         return DigestReference("sha256:" + s)
@@ -374,10 +378,12 @@ def parse_any_reference(s: str) -> Reference | DigestReference:
     return parse_normalized_named(s)
 
 
+@lru_cache(maxsize=1024)
 def normalize(s: str) -> Reference:
     """Fully qualify what a user typed and add ``:latest`` if untagged.
 
-    This is what the daemon applies to every image name it receives.
+    This is what the daemon applies to every image name it receives, so
+    results are cached like :func:`parse_any_reference`'s.
     """
     return parse_normalized_named(s).with_default_tag()
 
