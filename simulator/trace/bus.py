@@ -72,7 +72,7 @@ class TraceBus:
         # trace_id -> its retained spans in arrival order; dict order is the
         # order in which traces were first seen.
         self._by_trace: dict[str, deque[Span]] = {}
-        self._subscribers: list[SpanCallback] = []
+        self._subscribers: tuple[SpanCallback, ...] = ()  # copy-on-write: publishing reads it unlocked
         self._lock = threading.Lock()
         self._count = 0
         self.subscriber_errors: list[SubscriberError] = []
@@ -81,11 +81,16 @@ class TraceBus:
         """Publish one finished span (this makes the bus a ``Tracer`` sink)."""
         with self._lock:
             self._count += 1
-            self._ring.append(span)
-            self._by_trace.setdefault(span.trace_id, deque()).append(span)
-            if len(self._ring) > self.max_spans:
+            ring = self._ring
+            ring.append(span)
+            same_trace = self._by_trace.get(span.trace_id)
+            if same_trace is None:
+                same_trace = self._by_trace[span.trace_id] = deque()
+            same_trace.append(span)
+            if len(ring) > self.max_spans:
                 self._evict_oldest()
-            subscribers = tuple(self._subscribers)
+            subscribers = self._subscribers
+        # ``_subscribers`` is replaced, never mutated, so this snapshot is safe to iterate.
         for callback in subscribers:
             try:
                 callback(span)
@@ -102,9 +107,7 @@ class TraceBus:
             del self._by_trace[old.trace_id]
 
     def _drop_subscriber(self, callback: SpanCallback, exc: Exception, span: Span) -> None:
-        with self._lock:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
+        self._unsubscribe(callback)
         report = SubscriberError(subscriber=repr(callback), error=repr(exc), span_id=span.span_id)
         self.subscriber_errors.append(report)
         _log.warning("trace subscriber %s failed and was removed: %s", report.subscriber, exc)
@@ -121,14 +124,19 @@ class TraceBus:
             A function that unsubscribes; calling it twice is harmless.
         """
         with self._lock:
-            self._subscribers.append(callback)
+            self._subscribers = (*self._subscribers, callback)
 
         def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
+            self._unsubscribe(callback)
 
         return unsubscribe
+
+    def _unsubscribe(self, callback: SpanCallback) -> None:
+        with self._lock:
+            if callback in self._subscribers:
+                rest = list(self._subscribers)
+                rest.remove(callback)
+                self._subscribers = tuple(rest)
 
     @property
     def count(self) -> int:

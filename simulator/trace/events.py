@@ -289,7 +289,8 @@ class EventLog:
     ) -> None:
         self._clock_ns = clock_ns
         self._buffer: deque[DockerEvent] = deque(maxlen=buffer_size)
-        self._subscribers: list[tuple[EventCallback, EventFilters]] = []
+        # Copy-on-write: publishing iterates a snapshot without copying it.
+        self._subscribers: tuple[tuple[EventCallback, EventFilters], ...] = ()
         self._lock = threading.Lock()
         self.count = 0
 
@@ -319,7 +320,7 @@ class EventLog:
         with self._lock:
             self._buffer.append(event)
             self.count += 1
-            subscribers = tuple(self._subscribers)
+            subscribers = self._subscribers
         for callback, filters in subscribers:
             if not event_matches(event, filters):
                 continue
@@ -331,7 +332,7 @@ class EventLog:
 
     def _remove(self, callback: EventCallback) -> None:
         with self._lock:
-            self._subscribers = [(cb, f) for cb, f in self._subscribers if cb is not callback]
+            self._subscribers = tuple((cb, f) for cb, f in self._subscribers if cb is not callback)
 
     def subscribe(
         self,
@@ -348,7 +349,7 @@ class EventLog:
         """
         normalized = normalize_event_filters(filters)
         with self._lock:
-            self._subscribers.append((callback, normalized))
+            self._subscribers = (*self._subscribers, (callback, normalized))
         return lambda: self._remove(callback)
 
     def replay(
