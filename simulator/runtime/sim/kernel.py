@@ -169,11 +169,8 @@ class Kernel:
             return name
         for directory in (path_env or DEFAULT_PATH).split(":"):
             candidate = f"{(directory or '.').rstrip('/')}/{name}"
-            try:
-                node = fs.lookup(candidate, cwd)
-            except FsError:
-                continue
-            if node.kind == "file" and node.mode & 0o111:
+            found = fs.probe(candidate, cwd)
+            if found is not None and found.kind == "file" and found.mode & 0o111:
                 return candidate
         raise ExecError("ENOENT", name)
 

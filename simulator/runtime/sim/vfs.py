@@ -209,12 +209,29 @@ class ContainerFs:
         Raises:
             FsError: ENOENT/ENOTDIR for a missing or non-directory parent, ELOOP.
         """
+        found = self._walk(path, cwd, follow)
+        if isinstance(found, str):
+            raise FsError(found)
+        return found
+
+    def probe(self, path: str, cwd: str = "/") -> Inode | None:
+        """The inode at ``path`` (symlinks followed), or None where ``lookup`` would raise.
+
+        A ``PATH`` search tries several directories per exec; this spares it an
+        exception for each miss.
+        """
+        found = self._walk(path, cwd, True)
+        return None if isinstance(found, str) else found[1]
+
+    def _walk(self, path: str, cwd: str, follow: bool) -> tuple[str, Inode | None] | str:
+        """``resolve``'s walk: the canonical path and inode, or the errno name of the failure."""
         if not path:
-            raise FsError("ENOENT")
-        queue = deque(split_path(join_path(cwd, path)))
+            return "ENOENT"
+        queue = deque(split_path(join_path(cwd, path)))  # never holds "" or "." (split_path drops them)
         stack: list[str] = []
         nodes: list[Inode] = [self.root]
         hops = 0
+        mounts = self.mounts
         while queue:
             comp = queue.popleft()
             if comp == "..":
@@ -224,19 +241,18 @@ class ContainerFs:
                 continue
             cur = nodes[-1]
             if cur.kind != DIR:
-                raise FsError("ENOTDIR")
-            key = "/" + "/".join([*stack, comp])
-            mnt = self.mounts.get(key)
+                return "ENOTDIR"
+            mnt = mounts.get("/" + "/".join([*stack, comp])) if mounts else None
             child = mnt.volume.root if mnt is not None else cur.entries.get(comp)
-            last = all(c == "." for c in queue)
+            last = not queue
             if child is None:
-                if last and not any(c == ".." for c in queue):
-                    return key, None
-                raise FsError("ENOENT")
+                if last:
+                    return "/" + "/".join([*stack, comp]), None
+                return "ENOENT"
             if child.kind == SYMLINK and (follow or not last):
                 hops += 1
                 if hops > _MAX_SYMLINKS:
-                    raise FsError("ELOOP")
+                    return "ELOOP"
                 if child.target.startswith("/"):
                     stack, nodes = [], [self.root]
                 queue.extendleft(reversed(split_path(child.target)))
