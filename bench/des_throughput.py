@@ -2,9 +2,19 @@
 
 Runs N full lifecycles (create, start, stop, rm through every hop, after one
 pull) and, in the same run, a bare SimPy loop scheduling the same number of
-timeouts. Prints lifecycles per second, the ratio bare-loop-time /
+events. Prints lifecycles per second, the ratio bare-loop-time /
 csim-time (target >= 0.25), and the peak RSS of a child process for two sizes
 (memory should grow about linearly with N).
+
+How events are counted: an event is one ``env.schedule`` call (a timeout,
+a succeeded event, a process start or end). SimPy numbers every scheduled
+event from one counter (``env._eid``), so the count is the counter's advance
+over the timed lifecycles, read without consuming an id. The bare loop is one
+process yielding timeouts; its start and its end are events too, so it
+yields ``count - 2`` timeouts and its own counter is checked to advance by
+exactly ``count``. Events the csim run scheduled but had not processed when it
+stopped (the timers of killed ``sleep 300`` processes) are counted as well:
+scheduling them was part of the work; ``queued`` in the output says how many.
 
 Usage: python bench/des_throughput.py [N]
 """
@@ -26,7 +36,8 @@ def run_lifecycles(n: int) -> dict[str, float]:
 
     world = World(seed=1)
     world.api("POST", "/images/create", {"fromImage": "docker.io/library/busybox", "tag": "latest"})
-    steps_before = _count_steps(world)
+    steps_before = _scheduled(world.env)
+    queued_before = len(world.env._queue)
     start = time.perf_counter()
     for i in range(n):
         created = world.request(
@@ -39,7 +50,8 @@ def run_lifecycles(n: int) -> dict[str, float]:
         world.request(ApiRequest.build("POST", f"/containers/{cid}/stop", {"t": 1}))
         world.request(ApiRequest.build("DELETE", f"/containers/{cid}"))
     elapsed = time.perf_counter() - start
-    steps = _count_steps(world) - steps_before
+    steps = _scheduled(world.env) - steps_before
+    queued = len(world.env._queue) - queued_before
 
     env = simpy.Environment()
 
@@ -47,19 +59,27 @@ def run_lifecycles(n: int) -> dict[str, float]:
         for _ in range(count):
             yield env.timeout(0.001)
 
-    env.process(loop(steps))
+    bare_before = _scheduled(env)
+    env.process(loop(steps - 2))  # + the process's start and end events = steps
     t0 = time.perf_counter()
     env.run()
     bare = time.perf_counter() - t0
-    return {"n": n, "seconds": elapsed, "events": steps, "bare_seconds": bare}
+    bare_steps = _scheduled(env) - bare_before
+    if bare_steps != steps:
+        raise AssertionError(f"bare loop scheduled {bare_steps} events, csim {steps}")
+    return {"n": n, "seconds": elapsed, "events": steps, "queued": queued, "bare_seconds": bare}
 
 
-def _count_steps(world: object) -> int:
-    """How many events the world's environment has scheduled so far (SimPy's event id counter)."""
-    env = world.env  # type: ignore[attr-defined]
-    counter = env._eid
-    value = next(counter)  # peeking consumes one id; ids only need to stay unique
-    return int(value)
+def _scheduled(env: object) -> int:
+    """The id SimPy will give the next scheduled event: how many were scheduled so far.
+
+    ``env._eid`` is an ``itertools.count``; its repr (``count(42)``) tells the next
+    value without consuming it, so reading it does not disturb what it counts.
+    """
+    text = repr(env._eid)  # type: ignore[attr-defined]
+    if not (text.startswith("count(") and text.endswith(")")):
+        raise RuntimeError(f"unexpected SimPy event counter {text!r}")
+    return int(text[len("count(") : -1])
 
 
 def child(n: int) -> None:
@@ -83,7 +103,7 @@ def main() -> None:
         rate = r["n"] / r["seconds"]
         ratio = r["bare_seconds"] / r["seconds"]
         print(
-            f"N={r['n']:>6}  {rate:8.0f} lifecycles/s  ({r['events']} SimPy events)  "
+            f"N={r['n']:>6}  {rate:8.0f} lifecycles/s  ({r['events']} SimPy events, {r['queued']} still queued)  "
             f"bare-loop/csim time ratio {ratio:.3f}  peak RSS {r['max_rss_kb'] / 1024:.1f} MiB"
         )
     small, big = runs
