@@ -112,7 +112,10 @@ def check_container(view: WorldView, p: dict[str, Any], ctx: CheckContext) -> tu
         return False, f"container {name} does not have restart policy {p['restart_policy']}"
     if "min_restarts" in p and int(info.get("RestartCount") or 0) < p["min_restarts"]:
         return False, f"container {name} restarted {info.get('RestartCount')} times, expected {p['min_restarts']}+"
-    return True, f"container {name} is {status}"
+    seen = f" with exit code {state.get('ExitCode')}" if "exit_code" in p else ""
+    if p.get("oom_killed"):
+        seen += ", killed by the OOM killer"
+    return True, f"container {name} is {status}{seen}"
 
 
 def _image(view: WorldView, ref: str) -> dict[str, Any] | None:
