@@ -323,7 +323,9 @@ def open_tui(argv: list[str], directory: Any) -> int:
         sys.stderr.write(e.message + "\n")
         return e.code
     if a.serve:
-        return serve_tui(a)
+        from simulator.tui.serve import serve_tui
+
+        return serve_tui(seed=a.seed, host=a.host, lesson=a.lesson, port=a.port)
     from simulator.tui.app import run_tui
 
     if a.host:
@@ -337,24 +339,6 @@ def open_tui(argv: list[str], directory: Any) -> int:
         run_tui(EmbeddedBackend(world), seed=a.seed, lesson=a.lesson, progress_path=directory / "lesson-progress.json")
     finally:
         save_world(world, directory)
-    return 0
-
-
-def serve_tui(a: argparse.Namespace) -> int:
-    """``csim tui --serve``: the same app in a browser, one process per visitor, on loopback only."""
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        sys.stderr.write("csim: --serve needs textual-serve: pip install 'csim[web]'\n")
-        return 1
-    import shlex
-
-    command = [sys.executable, "-m", "simulator", "tui", "--seed", str(a.seed)]
-    if a.host:
-        command += ["--host", a.host]
-    if a.lesson:
-        command += ["--lesson", a.lesson]
-    Server(shlex.join(command), host="127.0.0.1", port=a.port, title="csim").serve()
     return 0
 
 
@@ -400,37 +384,52 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+_GLOBAL_WITH_VALUE = ("--state", "--backend", "-H", "--host")
+
+
+def _command_index(argv: list[str]) -> int:
+    """Where the command word starts, after global flags (``--state X``, ``--trace``...)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in _GLOBAL_WITH_VALUE else 1
+    return i
+
+
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from pathlib import Path
 
-    if not argv or argv[0] == "tui":
-        return open_tui(argv[1:], Path(state_dir(None)))
-    if argv[0] == "daemon":
+    at = _command_index(argv)
+    command = argv[at] if at < len(argv) else ""
+    rest = argv[at + 1 :]
+    explicit = _global_value(argv, "--state")
+    if command in ("", "tui") and not any(a in ("-h", "--help") for a in argv[:at]):
+        return open_tui(rest, Path(state_dir(explicit)))
+    if command == "daemon":
         from simulator.api.daemon_cmd import run_daemon
 
-        return run_daemon(argv[1:])
-    from simulator.client.http_transport import host_from_env
-
-    host = host_from_env(_global_value(argv, "-H") or _global_value(argv, "--host"))
-    if host and argv[0] not in ("lesson", "demo", "class", "exercise", "registry", "runtime", "tui"):
-        from simulator.client.http_transport import HttpTransport
-
-        return execute(None, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty(), transport=HttpTransport(host))
-    if argv[0] in ("lesson", "demo", "class", "exercise"):
+        return run_daemon(rest)
+    if command in ("lesson", "demo", "class", "exercise"):
         from simulator.lessons.cli import main as lessons_main
 
-        return lessons_main(argv)
-    if argv[0] in ("registry", "runtime"):
+        return lessons_main((["--state", explicit] if explicit else []) + argv[at:])
+    if command in ("registry", "runtime"):
         from simulator.client import tools_cmd
 
         try:
-            if argv[0] == "registry":
-                return tools_cmd.run_registry_command(argv[1:])
-            return tools_cmd.run_runtime_command(argv[1:])
+            if command == "registry":
+                return tools_cmd.run_registry_command(rest)
+            return tools_cmd.run_runtime_command(rest)
         except CliError as e:
             sys.stderr.write(e.message + "\n")
             return e.code
+    from simulator.client.http_transport import host_from_env
+
+    host = host_from_env(_global_value(argv, "-H") or _global_value(argv, "--host"))
+    if host:
+        from simulator.client.http_transport import HttpTransport
+
+        return execute(None, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty(), transport=HttpTransport(host))
 
     explicit = _global_value(argv, "--state")
     backend = _global_value(argv, "--backend") or os.environ.get("CSIM_BACKEND", "sim")
@@ -440,7 +439,7 @@ def _main(argv: list[str] | None = None) -> int:
             sys.stderr.write("csim: the linux backend needs root (namespaces, mounts, cgroups)\n")
             return 1
         directory = directory / "linux"
-    if argv[:2] == ["system", "reset"]:
+    if command == "system" and rest[:1] == ["reset"]:
         from simulator.des.persist import reset_state
 
         reset_state(directory)
