@@ -190,6 +190,6 @@ def test_only_the_tui_package_imports_textual() -> None:
         p
         for p in (root / "simulator").rglob("*.py")
         if "tui" not in p.relative_to(root / "simulator").parts[:1]
-        and re.search(r"^\s*(from|import) textual", p.read_text(), re.M)
+        and re.search(r"^\s*(from|import) textual(\.|\s|$)", p.read_text(), re.M)  # textual_serve is not textual
     ]
     assert offenders == []

@@ -8,12 +8,18 @@ into two inboxes; a 20 Hz tick drains them, advances the animation and
 redraws only what changed. Commands run on a worker thread, one at a time,
 and their output goes to the console exactly as the CLI printed it.
 
+Once the first frame is drawn the app freezes the garbage collector's view
+of everything built so far (Textual, networkx, the widgets): a full
+collection then walks only what arrived later, so it no longer stalls a key
+press for 50-150 ms in the middle of a flood of spans.
+
 ``make_app`` is the factory tests import; ``run_tui(spec)`` is what
 ``csim``/``csim tui`` call.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -25,7 +31,8 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingsMap
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.css.query import NoMatches
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -81,9 +88,11 @@ class CsimApp(ScreenActions, App[None]):
     TITLE = "csim"
     BINDINGS = app_bindings("en")  # type: ignore[assignment]
 
-    language: reactive[Language] = reactive("en", init=False)
-    playing: reactive[bool] = reactive(True, init=False)
-    speed: reactive[float] = reactive(1.0, init=False)
+    # ``var``, not ``reactive``: a reactive on the App repaints the whole screen when it changes, which made
+    # every key press (space, +, -) a full-screen render; the watchers redraw exactly what changed.
+    language: var[Language] = var("en", init=False)
+    playing: var[bool] = var(True, init=False)
+    speed: var[float] = var(1.0, init=False)
 
     def __init__(
         self,
@@ -152,6 +161,7 @@ class CsimApp(ScreenActions, App[None]):
         self.main.query_one(CommandBar).focus()
         if self.clock_running:
             self.set_interval(TICK_SECONDS, self.tick)
+        self.call_after_refresh(gc.freeze)
         self.refresh_view(force=True)
         if self._initial_lesson:
             self.lessons.open(self._initial_lesson)
@@ -317,14 +327,19 @@ class CsimApp(ScreenActions, App[None]):
         """Redraw the panels for the cursor (state panels only when the state changed)."""
         if not self._view_ready:
             return
+        main = self.main
+        try:
+            flow = main.query_one(FlowView)
+        except NoMatches:  # the app is shutting down and the main screen's widgets are gone
+            return
         lang = self.language
         title = self.title_text()
         if title.plain != self._title_plain:
             # Fixed size (see app.tcss): no layout pass, which would cost the whole screen a relayout per tick.
             self._title_plain = title.plain
-            self.main.query_one("#title", Static).update(title, layout=False)
-        self.main.query_one(FlowView).show(self.scene())
-        self.main.query_one(TimelineBar).show(self.timeline_view())
+            main.query_one("#title", Static).update(title, layout=False)
+        flow.show(self.scene())
+        main.query_one(TimelineBar).show(self.timeline_view())
         at = self.timeline.span(self.cursor) if self.cursor >= 0 else None
         batch = self.timeline.batch(self.cursor) if self.cursor >= 0 else None
         # The state panels depend on the step, not on how many spans came after it.
@@ -341,14 +356,14 @@ class CsimApp(ScreenActions, App[None]):
         self._state_key = key
         state = self.state()
         events = self.timeline.events_until(self.cursor)
-        self.main.query_one(ContainersPanel).show(state.containers)
-        self.main.query_one(ImagesPanel).show(state, lang)
-        self.main.query_one(NetworksPanel).show(state, lang)
-        self.main.query_one(EventsPanel).show(events, lang)
+        main.query_one(ContainersPanel).show(state.containers)
+        main.query_one(ImagesPanel).show(state, lang)
+        main.query_one(NetworksPanel).show(state, lang)
+        main.query_one(EventsPanel).show(events, lang)
         name = self._selected_container(state)
         container = state.container(name) if name else None
         last = last_transition(name, events) if name else None
-        self.main.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
+        main.query_one(LifecycleDiagram).show(name, container.state if container else None, last, lang)
 
     def _watch_reached(self) -> None:
         """The animation reached the span a lesson's watch step names: stop there and explain."""

@@ -111,10 +111,10 @@ class EmbeddedBackend:
             this module does not import SimPy at import time).
     """
 
-    mode = "simulated"
-
     def __init__(self, world: Any) -> None:
         self._world = world
+        # A world of real containers (the linux backend) says so in the title and console.
+        self.mode = "linux" if getattr(world, "realtime", False) else "simulated"
         self._lock = threading.RLock()
         self._last_span_end = 0.0
         # The TUI's own state reads go through the router and would show up as

@@ -157,6 +157,7 @@ class FlowLayout:
             left = max(0, min(self.width - width, centre - width // 2))
             self.boxes[hop] = Box(hop, left, row * (3 + self.gap), width)
         self.routes: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._paths: dict[tuple[str, str], list[tuple[int, int]]] = {}
         for a, b in graph.edges:
             if a in self.boxes and b in self.boxes:
                 path = self._route(self.boxes[a], self.boxes[b])
@@ -194,11 +195,13 @@ class FlowLayout:
             return self.routes[(source, target)]
         if source not in self.boxes or target not in self.boxes or source == target:
             return []
-        hops: list[str] = nx.shortest_path(hop_graph(), source, target)
-        cells: list[tuple[int, int]] = []
-        for a, b in itertools.pairwise(hops):
-            cells += self.routes.get((a, b), [])
-        return cells
+        if (source, target) not in self._paths:
+            hops: list[str] = nx.shortest_path(hop_graph(), source, target)
+            cells: list[tuple[int, int]] = []
+            for a, b in itertools.pairwise(hops):
+                cells += self.routes.get((a, b), [])
+            self._paths[(source, target)] = cells
+        return self._paths[(source, target)]
 
 
 class _Canvas:
@@ -206,6 +209,13 @@ class _Canvas:
         self.width, self.height = width, height
         self.chars = [[" "] * width for _ in range(height)]
         self.styles: list[list[Style]] = [[base] * width for _ in range(height)]
+
+    def copy(self) -> _Canvas:
+        twin = _Canvas.__new__(_Canvas)
+        twin.width, twin.height = self.width, self.height
+        twin.chars = [row[:] for row in self.chars]
+        twin.styles = [row[:] for row in self.styles]
+        return twin
 
     def put(self, x: int, y: int, char: str, style: Style) -> None:
         if 0 <= x < self.width and 0 <= y < self.height:
@@ -312,6 +322,24 @@ def render_flow_rows(
     return draw_flow(layout, lit, packets, foreground=foreground, dim=dim).rows()
 
 
+@lru_cache(maxsize=16)
+def _edges(layout: FlowLayout, dim: str) -> _Canvas:
+    """The edges alone: the same in every frame of a layout, so drawn once and copied."""
+    canvas = _Canvas(layout.width, layout.height, Style())
+    edge_style = Style(color=dim)
+    for (x, y), dirs in _edge_directions(layout).items():
+        canvas.put(x, y, _JUNCTIONS.get(frozenset(dirs), "┼"), edge_style)
+    return canvas
+
+
+@lru_cache(maxsize=64)
+def _box_style(colour: str | None, foreground: str) -> tuple[Style, Style]:
+    if colour:
+        return Style(color=colour, bold=True), Style(color="#000000", bgcolor=colour, bold=True)
+    plain = Style(color=foreground)
+    return plain, plain
+
+
 def draw_flow(
     layout: FlowLayout,
     lit: dict[str, str],
@@ -328,19 +356,15 @@ def draw_flow(
         packets: packets to draw on their edges, first one on top.
         foreground: colour of idle boxes; ``dim`` of idle edges.
     """
-    base = Style()
-    canvas = _Canvas(layout.width, layout.height, base)
-    edge_style = Style(color=dim)
-    for (x, y), dirs in _edge_directions(layout).items():
-        canvas.put(x, y, _JUNCTIONS.get(frozenset(dirs), "┼"), edge_style)
+    canvas = _edges(layout, dim).copy()
     for hop, box in layout.boxes.items():
         colour = lit.get(hop)
-        style = Style(color=colour, bold=True) if colour else Style(color=foreground)
+        style, inside = _box_style(colour, foreground)
         inner = f" {HOP_TITLES[hop]} ".center(box.width - 2)
         if colour:
             canvas.write(box.left, box.top, "┏" + "━" * (box.width - 2) + "┓", style)
             canvas.write(box.left, box.top + 1, "┃", style)
-            canvas.write(box.left + 1, box.top + 1, inner, Style(color="#000000", bgcolor=colour, bold=True))
+            canvas.write(box.left + 1, box.top + 1, inner, inside)
             canvas.write(box.right, box.top + 1, "┃", style)
             canvas.write(box.left, box.bottom, "┗" + "━" * (box.width - 2) + "┛", style)
         else:

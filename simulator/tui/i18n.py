@@ -21,6 +21,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
     # title bar
     "mode.simulated": ("simulated", "시뮬레이션"),
     "mode.live": ("live", "실시간"),
+    "mode.linux": ("real (linux)", "실제 리눅스"),
     "state.playing": ("playing", "재생 중"),
     "state.paused": ("paused", "일시정지"),
     # panel titles

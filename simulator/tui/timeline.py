@@ -41,6 +41,8 @@ class Batch:
     after: WorldSnapshot | None = None
     size: int = 0
     trace_ids: list[str] = field(default_factory=list)
+    start: int = 0
+    """Absolute index of its first step (counting dropped steps), so bounds are O(1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +87,8 @@ class Timeline:
             trimming) and how many old steps were dropped to make room.
         """
         if self._open is None:
-            self._open = Batch(before=self.latest)
             self._open_offset = len(self._steps)
+            self._open = Batch(before=self.latest, start=self.dropped_steps + self._open_offset)
         batch = self._open
         if span.trace_id not in batch.trace_ids:
             batch.trace_ids.append(span.trace_id)
@@ -147,9 +149,7 @@ class Timeline:
     def batch_bounds(self, index: int) -> tuple[int, int]:
         """``(first, last)`` step indexes of the batch holding ``index``."""
         batch = self._steps[index][2]
-        first = index
-        while first > 0 and self._steps[first - 1][2] is batch:
-            first -= 1
+        first = max(0, batch.start - self.dropped_steps)  # the open batch may have lost its oldest steps
         return first, first + batch.size - 1
 
     def trace_bounds(self, index: int) -> tuple[int, int]:

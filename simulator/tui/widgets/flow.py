@@ -67,10 +67,27 @@ class FlowView(Widget, can_focus=True):
         return self._scene
 
     def show(self, scene: FlowScene) -> None:
-        """Draw ``scene`` (repaints only when it changed)."""
-        if scene != self._scene:
-            self._scene = scene
+        """Draw ``scene``, repainting only the rows that changed.
+
+        A packet moving one cell changes a row or two; repainting the whole diagram every
+        frame was the largest cost of a frame while spans flood in.
+        """
+        if scene == self._scene:
+            return
+        self._scene = scene
+        old = self._strips
+        if old is None or not self.is_mounted or not self.content_size.area:
             self.refresh()
+            return
+        new = self._build_strips()
+        self._strips = new
+        if len(new) != len(old):
+            super().refresh()
+            return
+        width = self.content_size.width
+        for y, (before, after) in enumerate(zip(old, new, strict=True)):
+            if before != after:
+                super().refresh(Region(0, y, width, 1))
 
     def _layout_for(self, width: int, height: int) -> FlowLayout:
         if self._layout is None or (self._layout.width, self._layout.height) != (width, height):
@@ -78,7 +95,8 @@ class FlowView(Widget, can_focus=True):
         return self._layout
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        self._strips = None
+        if not regions:  # a whole repaint (resize, theme): build the rows again
+            self._strips = None
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _build_strips(self) -> list[Strip]:

@@ -119,9 +119,16 @@ class _ScrollPanel(VerticalScroll):
         self._body = Static()
         self._content: Text | None = None
         self._follow_end = follow_end
+        self._shown_title: str | None = None
 
     def compose(self) -> ComposeResult:
         yield self._body
+
+    def _title(self, title: str) -> None:
+        """Set the border title; only when it changed, because setting one repaints the whole panel."""
+        if self._shown_title != title:
+            self._shown_title = title
+            self.border_title = title
 
     def _set(self, text: Text) -> None:
         if self._content is not None and text.plain == self._content.plain and text.spans == self._content.spans:
@@ -140,7 +147,7 @@ class ImagesPanel(_ScrollPanel):
     """Images and their layers as of the cursor."""
 
     def show(self, snapshot: WorldSnapshot, lang: Language) -> None:
-        self.border_title = tr("panel.images", lang)
+        self._title(tr("panel.images", lang))
         self._set(render_images(snapshot, lang))
 
 
@@ -152,7 +159,7 @@ class NetworksPanel(_ScrollPanel):
     """
 
     def show(self, snapshot: WorldSnapshot, lang: Language) -> None:
-        self.border_title = tr("panel.networks", lang)
+        self._title(tr("panel.networks", lang))
         self._set(render_networks(snapshot, lang))
 
 
@@ -163,7 +170,7 @@ class EventsPanel(_ScrollPanel):
         super().__init__(id=id, follow_end=True)
 
     def show(self, events: list[DockerEvent], lang: Language) -> None:
-        self.border_title = tr("panel.events", lang)
+        self._title(tr("panel.events", lang))
         if not events:
             self._set(Text(tr("empty.events", lang), style="italic"))
         else:

@@ -10,10 +10,17 @@ cursor so the bar never wraps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Self
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 __all__ = ["HOP_COLOURS", "TimelineBar", "TimelineView"]
@@ -29,6 +36,15 @@ HOP_COLOURS: dict[str, str] = {
     "registry": "#a06cd5",
     "builder": "#c77dff",
 }
+
+_CURSOR_STYLE = Style(bold=True, reverse=True)
+_STATUS_STYLE = Style(bold=True)
+_EMPTY_STYLE = Style(italic=True)
+
+
+@cache
+def _hop_style(hop: str) -> Style:
+    return Style(color=HOP_COLOURS.get(hop, "white"))
 
 
 @dataclass(frozen=True)
@@ -76,11 +92,16 @@ class TimelineBar(Widget):
         super().__init__(id=id)
         self._view = TimelineView()
         self._window_start = 0
+        self._strips: list[Strip] | None = None
 
     def show(self, view: TimelineView) -> None:
         if view != self._view:
             self._view = view
             self.refresh()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        self._strips = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _window(self, width: int) -> tuple[int, int]:
         n = len(self._view.hops)
@@ -92,25 +113,59 @@ class TimelineBar(Widget):
         return start, start + room
 
     def render(self) -> Text:
-        view = self._view
+        """The bar and the caption as Rich ``Text`` (for exports and tests; the screen uses ``render_line``)."""
         text = Text(no_wrap=True, overflow="ellipsis")
-        if not view.hops:
-            text.append(view.empty_text, style="italic")
-            return text
-        width = self.content_size.width
+        for y, strip in enumerate(self._build_strips()):
+            if y:
+                text.append("\n")
+            for segment in strip:
+                text.append(segment.text, segment.style)
+        return text
+
+    def _bar_segments(self, width: int) -> list[Segment]:
+        """The windowed bar as runs of equal colour: one segment per run, not one per cell.
+
+        Under a flood of spans the bar changes every frame; a styled ``Text`` of one span per
+        cell cost more to render than the rest of the screen together.
+        """
+        view = self._view
         start, stop = self._window(width)
         self._window_start = start
         local = view.cursor - view.first
-        for i in range(start, stop):
-            hop = view.hops[i]
-            char = "█" if i != local else "▲"
-            style = HOP_COLOURS.get(hop, "white") if i != local else "bold reverse"
-            text.append(char, style=style)
-        text.append("  ")
-        text.append(view.status, style="bold")
-        text.append("\n")
-        text.append(view.caption)
-        return text
+        segments: list[Segment] = []
+        i = start
+        while i < stop:
+            if i == local:
+                segments.append(Segment("▲", _CURSOR_STYLE))
+                i += 1
+                continue
+            hop, j = view.hops[i], i + 1
+            while j < stop and j != local and view.hops[j] == hop:
+                j += 1
+            segments.append(Segment("█" * (j - i), _hop_style(hop)))
+            i = j
+        segments.append(Segment("  "))
+        segments.append(Segment(view.status, _STATUS_STYLE))
+        return segments
+
+    def _build_strips(self) -> list[Strip]:
+        view = self._view
+        width = max(1, self.content_size.width) if self.is_mounted else 80
+        if not view.hops:
+            first = Strip([Segment(view.empty_text, _EMPTY_STYLE)])
+            return [first.crop_extend(0, width, None)]
+        bar = Strip(self._bar_segments(width)).crop_extend(0, width, None)
+        caption = view.caption
+        if cell_len(caption) > width:
+            caption = set_cell_size(caption, max(0, width - 1)) + "…"
+        return [bar, Strip([Segment(caption)]).crop_extend(0, width, None)]
+
+    def render_line(self, y: int) -> Strip:
+        if self._strips is None:
+            self._strips = self._build_strips()
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.content_size.width)
 
     def on_click(self, event: events.Click) -> None:
         if event.y == 0 and self._view.hops:
