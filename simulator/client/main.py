@@ -331,14 +331,26 @@ def open_tui(argv: list[str], directory: Any) -> int:
     if a.host:
         run_tui(a.host, seed=a.seed, lesson=a.lesson)
         return 0
-    from simulator.des.persist import load_world, save_world
+    from simulator.lessons.backends import BackendUnavailable, close_world, open_world
     from simulator.tui.backend import EmbeddedBackend
 
-    world = load_world(directory, seed=a.seed, messages=sys.stderr)
+    backend = "sim"
+    if a.lesson:  # a lesson that needs real isolation opens the linux world
+        from simulator.lessons.catalog import Catalog, LessonNotFound
+
+        try:
+            backend = Catalog().load(a.lesson).backend
+        except (LessonNotFound, ValueError):
+            backend = "sim"  # the TUI itself reports an unknown lesson
+    try:
+        world = open_world(backend, directory, seed=a.seed, messages=sys.stderr, lesson_id=a.lesson or "")
+    except BackendUnavailable as err:
+        sys.stderr.write(f"csim: {err}\n")
+        return 1
     try:
         run_tui(EmbeddedBackend(world), seed=a.seed, lesson=a.lesson, progress_path=directory / "lesson-progress.json")
     finally:
-        save_world(world, directory)
+        close_world(world, directory, backend)
     return 0
 
 
