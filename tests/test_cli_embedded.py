@@ -125,3 +125,21 @@ def test_state_persists_between_processes(tmp_path: Path) -> None:
     assert list((tmp_path / "state").glob("state.json.corrupt-*"))
     assert "web" in broken.stdout  # the container and the image it runs are still known
     assert "nginx" in run("images").stdout
+
+
+def test_build_and_run_through_the_command_line(world: World, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text('FROM busybox\nCOPY hi.txt /hi.txt\nCMD ["cat", "/hi.txt"]\n')
+    (tmp_path / "hi.txt").write_text("built\n")
+    first = world.run_cli(["build", "-t", "demo:1", str(tmp_path)])
+    assert first.exit_code == 0, first.stderr
+    assert "Step 1/3 : FROM busybox" in first.stdout and "Successfully tagged demo:1" in first.stdout
+    again = world.run_cli(["build", "-t", "demo:1", str(tmp_path)])
+    assert " ---> Using cache" in again.stdout
+    assert world.run_cli(["run", "--rm", "demo:1"]).stdout == "built\n"
+
+
+def test_global_host_flag_is_parsed() -> None:
+    from simulator.client.main import build_parser
+
+    args = build_parser().parse_args(["-H", "unix:///tmp/x.sock", "ps"])
+    assert args.host == "unix:///tmp/x.sock" and args.cmd == "ps"

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from simulator.lessons.cli import build_parser, cmd_demo
-from simulator.lessons.demos import SCRIPTS, DemoPlayer, DemoUnavailable, available
+from simulator.lessons.demos import SCRIPTS, DemoPlayer, available
 
 
 @pytest.mark.parametrize("name", [n for n in SCRIPTS if not available(n)])
@@ -53,11 +53,11 @@ def test_pull_demo_shows_the_shared_layer_is_not_downloaded_twice() -> None:
     assert nginx and python and not nginx & python
 
 
-def test_build_demo_says_why_it_is_unavailable() -> None:
-    if not available("build"):
-        pytest.skip("the builder is wired to the CLI: the build demo needs its script")
-    with pytest.raises(DemoUnavailable, match="not built yet"):
-        DemoPlayer("build")
+def test_build_demo_shows_the_cache() -> None:
+    player = DemoPlayer("build", "en", seed=1)
+    builder = [f for f in player.frames if f.span.hop == "builder"]
+    assert builder, "the build demo shows builder steps"
+    assert any("Using cache" in f.output for f in player.frames)
 
 
 def test_csim_demo_prints_and_steps() -> None:

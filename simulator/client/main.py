@@ -188,9 +188,12 @@ def build_parser() -> DockerArgParser:
     from simulator.client.tools_cmd import add_image_tool_parsers
 
     add_image_tool_parsers(sub)
+    from simulator.client.build_cmd import add_build_parser
     from simulator.client.push_cmd import add_push_parser
 
     add_push_parser(sub)
+    add_build_parser(sub)
+    root.add_argument("-H", "--host", default=None, help="daemon socket to connect to (unix://... or tcp://...)")
     return root
 
 

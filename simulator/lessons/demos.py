@@ -10,8 +10,10 @@ drawn by the TUI or printed in a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from simulator.lessons.view import student_spans
@@ -38,6 +40,8 @@ class DemoScript:
     commands: tuple[DemoCommand, ...]
     needs: str = ""
     closing: Text = field(default_factory=dict)
+    files: tuple[tuple[str, str], ...] = ()
+    """Files of a build context, written to a temp dir that the commands run in (``.`` names it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +144,43 @@ SCRIPTS: dict[str, DemoScript] = {
         DemoScript(
             "build",
             _t("Building with the layer cache", "레이어 캐시를 쓰는 빌드"),
-            (),
+            (
+                DemoCommand("pull busybox", _t("The base image first.", "먼저 기반 이미지를 받습니다.")),
+                DemoCommand(
+                    "build -t demo/app:1 .",
+                    _t(
+                        "Each instruction is a builder step; RUN and COPY add a layer, CMD only changes the config.",
+                        "명령마다 빌더 단계가 하나씩 실행됩니다. RUN과 COPY는 레이어를 더하고, CMD는 설정만 바꿉니다.",
+                    ),
+                ),
+                DemoCommand(
+                    "build -t demo/app:1 .",
+                    _t(
+                        "Nothing changed: every step says Using cache and the image ID stays the same.",
+                        "바뀐 것이 없으니 모든 단계가 Using cache이고 이미지 ID도 그대로입니다.",
+                    ),
+                ),
+                DemoCommand(
+                    "history demo/app:1",
+                    _t(
+                        "The history: a row per instruction, 0B for the ones that only changed the config.",
+                        "history는 명령마다 한 줄이고, 설정만 바꾼 명령은 0B로 표시됩니다.",
+                    ),
+                ),
+                DemoCommand(
+                    "run --rm demo/app:1",
+                    _t("The built image runs like any other.", "빌드한 이미지도 다른 이미지처럼 실행됩니다."),
+                ),
+            ),
             needs="build",
+            files=(
+                (
+                    "Dockerfile",
+                    "FROM busybox\nRUN mkdir -p /app && echo built > /app/stamp\nCOPY hello.txt /app/\n"
+                    'CMD ["cat", "/app/hello.txt", "/app/stamp"]\n',
+                ),
+                ("hello.txt", "hello from the build context\n"),
+            ),
         ),
         DemoScript(
             "run",
@@ -295,6 +334,17 @@ class DemoPlayer:
         self.frames: list[DemoFrame] = self._play()
         self.position = 0
 
+    def _write_context(self) -> str:
+        """The script's build context in a temp dir that lives as long as the player."""
+        if not self.script.files:
+            return ""
+        import tempfile
+
+        self._context = tempfile.TemporaryDirectory(prefix="csim-demo-")
+        for name, text in self.script.files:
+            (Path(self._context.name) / name).write_text(text, encoding="utf-8")
+        return self._context.name
+
     def _play(self) -> list[DemoFrame]:
         from simulator.lessons.view import WorldAdapter
 
@@ -303,9 +353,12 @@ class DemoPlayer:
         states: dict[str, str] = {}
         ids: dict[str, str] = {}
         seen_events = 0
+        context = self._write_context()
         for cmd in self.script.commands:
             before = max((s.span_id for s in view.spans()), default=0)
-            result = self.world.run_cli(shlex.split(cmd.line))
+            # Run inside the context dir so command lines (and the trace) say `.`, the same every time.
+            with contextlib.chdir(context) if context else contextlib.nullcontext():
+                result = self.world.run_cli(shlex.split(cmd.line))
             if cmd.advance:
                 self.world.advance(cmd.advance)
             output = (result.stdout + result.stderr).strip()
