@@ -143,3 +143,15 @@ def test_global_host_flag_is_parsed() -> None:
 
     args = build_parser().parse_args(["-H", "unix:///tmp/x.sock", "ps"])
     assert args.host == "unix:///tmp/x.sock" and args.cmd == "ps"
+
+
+def test_save_load_round_trip_and_bootstrap_refused_on_sim(world: World, tmp_path: Path) -> None:
+    world.run_cli(["pull", "busybox"])
+    archive = tmp_path / "bb.tar"
+    assert world.run_cli(["save", "-o", str(archive), "busybox"]).exit_code == 0
+    assert world.run_cli(["rmi", "busybox"]).exit_code == 0
+    loaded = world.run_cli(["load", "-i", str(archive)])
+    assert (loaded.exit_code, loaded.stdout) == (0, "Loaded image: busybox:latest\n")
+    assert world.run_cli(["run", "--rm", "busybox", "echo", "back"]).stdout == "back\n"
+    refused = world.run_cli(["image", "bootstrap"])
+    assert refused.exit_code == 1 and "linux backend" in refused.stderr

@@ -56,6 +56,15 @@ def cmd_image_bootstrap(s: Session, a: argparse.Namespace) -> int:
     from simulator.daemon.archive import save_archive_bytes
     from simulator.daemon.bootstrap import bootstrap_busybox
 
+    system = str(s.json("GET", "/info").get("OperatingSystem", ""))
+    if "(sim backend)" in system:
+        raise CliError(
+            "csim image bootstrap builds busybox:latest from this machine's busybox for the linux backend "
+            "(csim --backend linux image bootstrap); the simulated world's hub already has busybox, and a real "
+            "binary cannot run in its virtual kernel",
+            1,
+        )
+
     tarball = save_archive_bytes([bootstrap_busybox()])
     for msg in s.json("POST", "/images/load", None, tarball):
         s.out.write(str(msg.get("stream", "")))
