@@ -49,16 +49,22 @@ class Router:
             if head is not None
         }
         self._any_head = [r for r, h in zip(self._routes, heads, strict=True) if h is None]
+        # (method, head) -> those candidates that serve the method, built on first use.
+        self._candidates: dict[tuple[str, str | None], list[Route]] = {}
 
     def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
         """The first route (in declaration order) matching ``path`` for ``method`` (GET also serves HEAD)."""
         head = path[1:].partition("/")[0] if path[:1] == "/" else None
-        candidates = self._by_head.get(head, self._any_head) if head is not None else self._any_head
-        for m, pattern, handler in candidates:
-            if m == method or (m == "GET" and method == "HEAD"):
-                found = pattern.match(path)
-                if found:
-                    return handler, found.groupdict()
+        candidates = self._candidates.get((method, head))
+        if candidates is None:
+            by_head = self._by_head.get(head, self._any_head) if head is not None else self._any_head
+            candidates = [r for r in by_head if r[0] == method or (r[0] == "GET" and method == "HEAD")]
+            if len(self._candidates) < 1024:  # methods and heads come from clients: keep the cache bounded
+                self._candidates[(method, head)] = candidates
+        for _, pattern, handler in candidates:
+            found = pattern.match(path)
+            if found:
+                return handler, found.groupdict()
         return None
 
     def handle(self, req: ApiRequest, parent: SpanContext | None) -> Proc:
@@ -66,7 +72,7 @@ class Router:
         daemon = self.daemon
         path = req.path
         version = API_VERSION
-        vm = _VERSION.match(path)
+        vm = _VERSION.match(path) if path.startswith("/v") else None
         if vm:
             version, path = vm.group(1), vm.group(2)
         ctx = daemon.tracer.start(
