@@ -198,7 +198,7 @@ class Reference:
     def with_default_tag(self) -> Reference:
         """Add ``:latest`` when there is neither a tag nor a digest (TagNameOnly)."""
         if self.tag is None and self.digest is None:
-            return replace(self, tag=DEFAULT_TAG)
+            return Reference(self.domain, self.path, DEFAULT_TAG)  # (``replace`` is slow; no digest here)
         return self
 
 
