@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -23,6 +25,9 @@ from simulator.runtime.protocol import ContainerSpec, NetworkView
 from simulator.runtime.sim.params import KernelParams
 from simulator.runtime.sim.process import SIGKILL, Process, Program
 from simulator.runtime.sim.vfs import ContainerFs, FsError
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _MAX_INTERPRETER_DEPTH = 4
@@ -180,7 +185,7 @@ class Kernel:
         Raises:
             ExecError: EACCES (not executable), ENOEXEC (no magic, no ``#!``), APPLET.
         """
-        from simulator.runtime.sim.programs import APPLETS, PROGRAMS, not_simulated
+        programs = _programs()
 
         for _ in range(_MAX_INTERPRETER_DEPTH):
             try:
@@ -196,12 +201,12 @@ class Kernel:
                 if applet in ("busybox", "coreutils") and len(argv) > 1:
                     argv = argv[1:]
                     applet = argv[0].rsplit("/", 1)[-1]
-                found = APPLETS.get(applet)
+                found = programs.APPLETS.get(applet)
                 if found is None:
                     raise ExecError("APPLET", applet)
                 return found, argv
             if program is not None:
-                return PROGRAMS.get(program) or not_simulated(program), argv
+                return programs.PROGRAMS.get(program) or programs.not_simulated(program), argv
             if data.startswith(b"#!"):
                 line = data[2:].split(b"\n", 1)[0].decode(errors="replace").strip()
                 parts = line.split(None, 1)
@@ -250,3 +255,11 @@ class Kernel:
 def _is_ip(text: str) -> bool:
     parts = text.split(".")
     return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+@cache
+def _programs() -> ModuleType:
+    """The program table, imported on the first exec (it imports the shell, which needs this module)."""
+    from simulator.runtime.sim import programs
+
+    return programs
