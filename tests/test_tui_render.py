@@ -102,3 +102,51 @@ def test_partial_flow_repaints_end_on_the_same_screen_as_a_full_one() -> None:
     partial, full = asyncio.run(go())
     assert any("REST API" in row for row in full)
     assert partial == full
+
+
+def test_a_short_flow_panel_draws_every_component_as_slim_boxes() -> None:
+    for height in (5, 7, 10):
+        layout = FlowLayout(76, height)
+        assert layout.box_height == 1
+        assert all(box.bottom < height for box in layout.boxes.values())
+        plain = draw_flow(layout, {}, []).to_text().plain
+        assert all(f"[ {title} ]" in plain for title in ("CLI", "REST API", "dockerd", "kernel", "registry"))
+    assert FlowLayout(76, 11).box_height == 3
+
+
+def _footer_text(width: int, height: int, language: str = "en", *, typing: bool = False) -> str:
+    """The footer's line; ``typing``: with the command bar focused (as at start), else with no focus."""
+    from textual.widgets import Footer
+
+    async def go() -> str:
+        app = make_app(FakeBackend(), language=language, animate=False)  # type: ignore[arg-type]
+        async with app.run_test(size=(width, height)) as pilot:
+            await pilot.pause()
+            if not typing:
+                app.screen.set_focus(None)
+                await pilot.pause()
+            footer = app.query_one(Footer)
+            strips = app.screen._compositor.render_strips()
+            return "".join(seg.text for seg in strips[footer.region.y])
+
+    return asyncio.run(go())
+
+
+def test_the_footer_keeps_its_most_important_keys_at_80_and_120_columns() -> None:
+    narrow = _footer_text(80, 24)
+    for words in ("F1 help", "space play/pause", "←→ step", "+- speed", "F3 lessons", "l 한/EN", "q quit"):
+        assert words in narrow, narrow
+    assert "theme" not in narrow  # left to the help screen on a narrow terminal
+    wide = _footer_text(120, 40)
+    for words in ("F3 lessons", "t theme", ": command", "q quit"):
+        assert words in wide, wide
+    korean = _footer_text(80, 24, "ko")
+    assert "F3 레슨" in korean and "q 종료" in korean, korean
+
+
+def test_while_typing_the_footer_offers_the_keys_that_still_work() -> None:
+    """Letters type into the command bar, so the footer names the F-keys instead."""
+    typing = _footer_text(80, 24, typing=True)
+    for words in ("F1 help", "F5 play/pause", "F6F7 step", "F3 lessons", "F2 한/EN", "^q quit"):
+        assert words in typing, typing
+    assert "space" not in typing and "speed" not in typing, typing

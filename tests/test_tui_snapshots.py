@@ -40,10 +40,12 @@ def _commands(*lines: str, step: int | None = None, phase: float = 1.0, keys: tu
 
 def test_flow_view_mid_animation(snap_compare: Any) -> None:
     """After `run -d --name web nginx`, frozen half-way through the kernel span:
-    the packet `clone(CLONE_NEWPID|...)` is half-way along the runc → kernel edge,
+    the packet `clone(CLONE_...` is half-way along the runc → kernel edge,
     CLI, REST API, dockerd, containerd, shim and runc are lit (the call stack) and
     kernel is lit as the working component; the timeline cursor is on the last step
-    and the containers panel still shows `web` as created."""
+    (17 / 17), so the containers panel shows `web` running. The command bar keeps
+    its three rows above the footer, and the footer shows every shown key in full,
+    `F1 help` to `q quit`, with the paired keys as `←→ step` and `+- speed`."""
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_commands("run -d --name web nginx", step=-1, phase=0.5))
 
 
@@ -80,9 +82,13 @@ def test_korean_ui(snap_compare: Any) -> None:
 
 
 def test_compact_80x24(snap_compare: Any) -> None:
-    """At 80×24 the side panels fold away: the flow diagram with all nine
-    components, a two-line timeline, the console and the command bar fit without
-    cutting a word."""
+    """At 80×24 the side panels fold away: the flow diagram shows all nine
+    components as one-row `[ CLI ]` boxes (the packet half-way along the
+    runc → kernel edge, its label ending in `…` where it is cut), then a
+    two-line timeline, the console with whole lines (a long id folds onto the next
+    line instead of being cut), a one-row command bar and a footer that ends with
+    `F3 lessons  l 한/EN  q quit` without cutting a word (theme and `:` are left to
+    the help screen)."""
     assert snap_compare(
         _app(), terminal_size=(80, 24), run_before=_commands("run -d --name web nginx", step=-1, phase=0.5)
     )
@@ -113,3 +119,33 @@ def test_lesson_pane_after_a_checked_step(snap_compare: Any, tmp_path: Any) -> N
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_compact_80x24_with_a_lesson(snap_compare: Any, tmp_path: Any) -> None:
+    """At 80×24 with the image-layers lesson open after `pull nginx`: the flow
+    diagram still shows the whole chain, CLI to kernel plus registry and builder,
+    as one-row `[ CLI ]` boxes; under the timeline the lesson takes the full width
+    (`LESSON · Images are stacks of read-only layers`, step 1/4, its whole
+    instruction wrapped between words, `✔ checked` and the `[h] hint  [n] next`
+    line, no scrolling needed); the console's newest lines sit under it, then the
+    command bar and a footer with F1 help, space, ←→ step, +- speed, F3 lessons,
+    l 한/EN and q quit."""
+    from simulator.tui.backend import EmbeddedBackend
+
+    app = make_app(
+        EmbeddedBackend.create(seed=0),
+        language="en",
+        animate=False,
+        lesson="image-layers",
+        progress_path=tmp_path / "progress.json",
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await _commands("pull nginx", step=4, phase=0.5)(pilot)
+        await app.workers.wait_for_complete()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -29,7 +29,7 @@ def _tmux(*args: str) -> str:
     return done.stdout
 
 
-def _wait_for(session: str, ready: Callable[[str], bool], seconds: float = 20.0) -> str:
+def _wait_for(session: str, ready: Callable[[str], bool], seconds: float = 45.0) -> str:
     screen = ""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

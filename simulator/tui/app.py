@@ -68,6 +68,9 @@ TIMELINE_WINDOW = 150
 """Steps either side of the cursor the timeline bar is given."""
 MAX_DRAIN = 5000
 """Spans taken from the inbox per tick, so a flood cannot stall the UI."""
+COMPACT_WIDTH = 100
+COMPACT_HEIGHT = 32
+"""Below either, panels stack or fold away (``-compact``, see app.tcss) and the footer shows fewer keys."""
 
 
 class CsimApp(ScreenActions, App[None]):
@@ -125,6 +128,7 @@ class CsimApp(ScreenActions, App[None]):
         self._unsubscribe: list[object] = []
         self._state_key: tuple[object, ...] | None = None
         self._view_ready = False
+        self._narrow = False
         self.set_reactive(CsimApp.language, language or default_language())
 
     # ------------------------------------------------------------ layout
@@ -178,9 +182,14 @@ class CsimApp(ScreenActions, App[None]):
                 unsubscribe()
 
     def on_resize(self) -> None:
-        compact = self.size.width < 100 or self.size.height < 32
+        compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
         self.main.set_class(compact, "-compact")
         self.main.query_one(Footer).compact = compact
+        narrow = self.size.width < COMPACT_WIDTH
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._bindings = BindingsMap(app_bindings(self.language, narrow=narrow))
+            self.refresh_bindings()
 
     # ------------------------------------------------------------ inboxes (any thread)
 
@@ -392,11 +401,13 @@ class CsimApp(ScreenActions, App[None]):
             self.lessons.recheck()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("faster", "slower") and isinstance(self.focused, Input):
+            return False  # `+`, `=` and `-` type into the command bar: keep the footer from offering them
         return self.lessons.active or not action.startswith("lesson_")
 
     def _apply_language(self) -> None:
         lang = self.language
-        self._bindings = BindingsMap(app_bindings(lang))
+        self._bindings = BindingsMap(app_bindings(lang, narrow=self._narrow))
         self.refresh_bindings()
         self.main.query_one(FlowView).border_title = tr("panel.flow", lang)
         self.main.query_one(TimelineBar).border_title = tr("panel.timeline", lang)

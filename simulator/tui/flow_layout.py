@@ -5,7 +5,8 @@ containerd → shim → runc → kernel) with side branches (registry, builder).
 ``hop_graph()`` states it once; ``FlowLayout`` folds the longest chain into a
 serpentine that fits the panel (one row left to right, one turning box, one
 row right to left, as on TUI.md's sketch), puts side hops in the free cells,
-and routes every edge orthogonally. ``render_flow`` draws boxes, edges, the
+and routes every edge orthogonally (framed boxes when there is room, one-row
+``[ CLI ]`` boxes on a short panel). ``render_flow`` draws boxes, edges, the
 lit components and the packets onto a Rich ``Text``. A span whose parent hop
 is not adjacent to its own travels the graph's shortest path. Pure Rich and
 networkx: no Textual here, so it is unit-tested directly.
@@ -25,6 +26,8 @@ from simulator.trace.span import HOPS
 
 __all__ = [
     "HOP_TITLES",
+    "MIN_HEIGHT",
+    "TALL_HEIGHT",
     "TRACE_COLOURS",
     "FlowLayout",
     "Packet",
@@ -83,6 +86,8 @@ class Box:
     left: int
     top: int
     width: int
+    height: int = 3
+    """3 for a framed box; 1 for the slim ``[ CLI ]`` boxes of a short panel."""
 
     @property
     def right(self) -> int:
@@ -90,7 +95,12 @@ class Box:
 
     @property
     def bottom(self) -> int:
-        return self.top + 2
+        return self.top + self.height - 1
+
+    @property
+    def middle(self) -> int:
+        """The row horizontal edges meet the box on."""
+        return self.top + self.height // 2
 
     @property
     def centre(self) -> int:
@@ -130,12 +140,24 @@ def _serpentine(chain: list[str]) -> dict[str, tuple[int, int]]:
     return cells
 
 
+TALL_HEIGHT = 11
+"""Rows the three rows of framed boxes need (3 × 3 + two gaps); below it boxes are slim."""
+MIN_HEIGHT = 5
+"""Rows the three rows of slim boxes need (3 × 1 + two gaps)."""
+
+
 class FlowLayout:
-    """Boxes and edge routes for a canvas of ``width`` × ``height`` cells."""
+    """Boxes and edge routes for a canvas of ``width`` × ``height`` cells.
+
+    With at least ``TALL_HEIGHT`` rows the boxes are framed (three rows high);
+    below that (an 80×24 terminal with a lesson open) they are one row high, so
+    the whole chain from CLI to kernel still shows instead of its top half.
+    """
 
     def __init__(self, width: int, height: int) -> None:
         self.width = max(30, width)
-        self.height = max(9, height)
+        self.height = max(MIN_HEIGHT, height)
+        self.box_height = 3 if self.height >= TALL_HEIGHT else 1
         graph = hop_graph()
         chain: list[str] = nx.shortest_path(graph, "cli", "kernel")
         cells = _serpentine(chain)
@@ -148,14 +170,14 @@ class FlowLayout:
         for hop, cell in zip(side, free, strict=False):
             cells[hop] = cell
         self.cells = cells
-        self.gap = max(1, min(3, (self.height - 9) // 2))
+        self.gap = max(1, min(3, (self.height - 3 * self.box_height) // 2))
         self.boxes: dict[str, Box] = {}
         for hop, (row, col) in cells.items():
             label = HOP_TITLES[hop]
             width = len(label) + 4
             centre = (2 * col + 1) * self.width // (2 * self.columns)
             left = max(0, min(self.width - width, centre - width // 2))
-            self.boxes[hop] = Box(hop, left, row * (3 + self.gap), width)
+            self.boxes[hop] = Box(hop, left, row * (self.box_height + self.gap), width, self.box_height)
         self.routes: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self._paths: dict[tuple[str, str], list[tuple[int, int]]] = {}
         for a, b in graph.edges:
@@ -167,7 +189,7 @@ class FlowLayout:
     def _route(self, a: Box, b: Box) -> list[tuple[int, int]]:
         """Cells ``(x, y)`` from box ``a``'s edge to box ``b``'s edge."""
         if a.top == b.top:
-            y = a.top + 1
+            y = a.middle
             if a.left < b.left:
                 return [(x, y) for x in range(a.right + 1, b.left)]
             return [(x, y) for x in range(a.left - 1, b.right, -1)]
@@ -361,7 +383,11 @@ def draw_flow(
         colour = lit.get(hop)
         style, inside = _box_style(colour, foreground)
         inner = f" {HOP_TITLES[hop]} ".center(box.width - 2)
-        if colour:
+        if box.height == 1:
+            canvas.write(box.left, box.top, "[", style)
+            canvas.write(box.left + 1, box.top, inner, inside if colour else style)
+            canvas.write(box.right, box.top, "]", style)
+        elif colour:
             canvas.write(box.left, box.top, "┏" + "━" * (box.width - 2) + "┓", style)
             canvas.write(box.left, box.top + 1, "┃", style)
             canvas.write(box.left + 1, box.top + 1, inner, inside)
@@ -413,5 +439,6 @@ def _draw_label(canvas: _Canvas, path: list[tuple[int, int]], label: str, style:
             while lx + room < canvas.width and canvas.chars[ly][lx + room] == " ":
                 room += 1
             if room >= min(len(label), 12) + 1:
-                canvas.write(lx, ly, label[: room - 1], style)
+                shown = label if len(label) <= room - 1 else label[: room - 2] + "…"  # cut, but say so
+                canvas.write(lx, ly, shown, style)
                 return

@@ -81,6 +81,8 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "bind.step_forward": ("step forward", "다음 단계"),
     "bind.request_start": ("request start", "요청 시작"),
     "bind.request_end": ("request end", "요청 끝"),
+    "bind.step": ("step", "단계"),
+    "bind.speed": ("speed", "속도"),
     "bind.faster": ("faster", "빠르게"),
     "bind.slower": ("slower", "느리게"),
     "bind.language": ("한/EN", "한/EN"),

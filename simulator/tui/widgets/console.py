@@ -24,7 +24,11 @@ __all__ = ["CommandBar", "CommandSuggester", "Console"]
 
 
 class Console(RichLog):
-    """Command lines and what they printed."""
+    """Command lines and what they printed.
+
+    Lines wrap between words; a token longer than the pane (a 64-digit id, a
+    digest) folds onto the next line, as a terminal shows it, instead of being cut.
+    """
 
     DEFAULT_CSS = """
     Console {
@@ -36,22 +40,22 @@ class Console(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=2000)
+        super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20)
 
     def command(self, line: str) -> None:
-        self.write(Text("$ csim " + line, style="bold"))
+        self.write(Text("$ csim " + line, style="bold", overflow="fold"))
 
     def output(self, stdout: str, stderr: str) -> None:
         """Write a command's output; stderr lines in the error colour."""
         for chunk, style in ((stdout, ""), (stderr, "bold red")):
             if chunk:
-                self.write(Text(chunk.rstrip("\n"), style=style))
+                self.write(Text(chunk.rstrip("\n"), style=style, overflow="fold"))
 
     def error(self, message: str) -> None:
-        self.write(Text(message, style="bold red"))
+        self.write(Text(message, style="bold red", overflow="fold"))
 
     def info(self, message: str) -> None:
-        self.write(Text(message, style="dim italic"))
+        self.write(Text(message, style="dim italic", overflow="fold"))
 
 
 class CommandSuggester(Suggester):
@@ -69,11 +73,15 @@ class CommandSuggester(Suggester):
 
 
 class CommandBar(Input):
-    """Where a docker command line is typed."""
+    """Where a docker command line is typed.
+
+    Not docked: the footer is docked to the bottom edge and two bottom docks
+    overlap (the footer hid the bar's lower border); the app lays it out above
+    the footer instead.
+    """
 
     DEFAULT_CSS = """
     CommandBar {
-        dock: bottom;
         margin: 0 0;
     }
     """

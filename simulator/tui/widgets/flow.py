@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from simulator.tui.flow_layout import FlowLayout, Packet, render_flow, render_flow_rows
+from simulator.tui.flow_layout import MIN_HEIGHT, FlowLayout, Packet, render_flow, render_flow_rows
 
 __all__ = ["FlowScene", "FlowView"]
 
@@ -99,6 +99,14 @@ class FlowView(Widget, can_focus=True):
             self._strips = None
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
+    def _caption_lines(self, height: int) -> int:
+        """Caption lines under the diagram: up to three, none when the diagram needs every row.
+
+        The timeline's caption names the same span, so a short panel loses nothing by dropping them.
+        """
+        wanted = min(len(self._scene.captions) or 1, 3)
+        return max(0, min(wanted, height - MIN_HEIGHT))
+
     def _build_strips(self) -> list[Strip]:
         """The diagram and the captions as strips, made straight from the canvas.
 
@@ -107,8 +115,8 @@ class FlowView(Widget, can_focus=True):
         """
         size = self.content_size
         width = max(1, size.width)
-        caption_lines = min(len(self._scene.captions) or 1, 3)
-        height = max(9, size.height - caption_lines)
+        caption_lines = self._caption_lines(size.height)
+        height = max(MIN_HEIGHT, size.height - caption_lines)
         layout = self._layout_for(max(30, size.width), height)
         dark = self.app.current_theme.dark if self.is_attached else True
         rows = render_flow_rows(
@@ -143,8 +151,8 @@ class FlowView(Widget, can_focus=True):
     def render(self) -> RenderableType:
         """The same picture as a Rich renderable (for exports; the screen uses ``render_line``)."""
         size = self.content_size
-        caption_lines = min(len(self._scene.captions) or 1, 3)
-        height = max(9, size.height - caption_lines)
+        caption_lines = self._caption_lines(size.height)
+        height = max(MIN_HEIGHT, size.height - caption_lines)
         layout = self._layout_for(max(30, size.width), height)
         diagram = render_flow(layout, self._scene.lit, list(self._scene.packets))
         captions = Text("\n".join(line for _, line in self._scene.captions[:caption_lines]) or self._scene.empty_text)
