@@ -119,7 +119,7 @@ class World:
         env, inbox = self.env, self.inbox
         step, peek, inbox_empty = env.step, env.peek, inbox.empty  # bound once: this loop is the hot path
         limit = env.now + horizon
-        while not event.processed:
+        while event.callbacks is not None:  # i.e. not ``event.processed``, without a property call per step
             while not inbox_empty():
                 inbox.get_nowait()()
             nxt = peek()
