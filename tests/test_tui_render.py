@@ -9,7 +9,10 @@ change what a person sees; these tests pin that down.
 from __future__ import annotations
 
 import asyncio
+import html
+import importlib.util
 import random
+from pathlib import Path
 
 from simulator.trace.span import HOPS, Span
 from simulator.tui.app import CsimApp, make_app
@@ -19,6 +22,8 @@ from simulator.tui.snapshot import take_snapshot
 from simulator.tui.timeline import Timeline
 from simulator.tui.widgets.flow import FlowView
 from simulator.tui.widgets.timeline_bar import TimelineBar, TimelineView
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _span(n: int, trace: str, start: float) -> Span:
@@ -150,3 +155,22 @@ def test_while_typing_the_footer_offers_the_keys_that_still_work() -> None:
     for words in ("F1 help", "F5 play/pause", "F6F7 step", "F3 lessons", "F2 한/EN", "^q quit"):
         assert words in typing, typing
     assert "space" not in typing and "speed" not in typing, typing
+
+
+def test_the_readme_screenshot_script_writes_its_four_views(tmp_path: Path) -> None:
+    """assets/make_screenshots.py runs headless and each SVG shows what the README says it does."""
+    spec = importlib.util.spec_from_file_location("make_screenshots", ROOT / "assets" / "make_screenshots.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = asyncio.run(module.make_screenshots(tmp_path))
+    names = sorted(p.name for p in written)
+    assert names == ["tui-flow.svg", "tui-korean.svg", "tui-layers.svg", "tui-lesson.svg"]
+
+    def text(name: str) -> str:
+        return html.unescape((tmp_path / name).read_text(encoding="utf-8")).replace("\xa0", " ")
+
+    assert "runc start" in text("tui-flow.svg") and "created" in text("tui-flow.svg")
+    assert "shared ×2" in text("tui-layers.svg") and "python:3.12-slim" in text("tui-layers.svg")
+    assert "요청 흐름" in text("tui-korean.svg") and "registry" in text("tui-korean.svg")
+    assert "Layer by layer" in text("tui-lesson.svg") and "✔ checked" in text("tui-lesson.svg")
