@@ -135,6 +135,17 @@ class Kernel:
             for other in list(container.procs.values()):
                 other.send_signal(SIGKILL)
 
+    def release(self, container: Container) -> None:
+        """Forget a deleted container: drop its init process and its filesystem's write gate.
+
+        Both point back at the container (``init.container``, the gate's closure), so
+        without this a deleted container, its processes and their stdio would wait for
+        Python's cyclic garbage collector, which then runs about twice as often.
+        Called once every process of the container has exited.
+        """
+        container.init = None
+        container.fs.gate = _always_writable
+
     def check_memory(self, container: Container) -> None:
         """Run the OOM killer when the cgroup is over its memory limit."""
         limit = container.spec.memory
@@ -263,3 +274,7 @@ def _programs() -> ModuleType:
     from simulator.runtime.sim import programs
 
     return programs
+
+
+def _always_writable() -> bool:
+    return True

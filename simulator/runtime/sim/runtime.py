@@ -295,6 +295,7 @@ class SimRuntime:
         self.tracer.end(task)
         yield from self._hop("containerd", "Containers.Delete", parent, p.containers_delete)
         self.kernel.containers.pop(container_id, None)
+        self.kernel.release(c)
 
     # -- exec -------------------------------------------------------------
     def exec(self, container_id: str, process: ProcessSpec, io: ProcessIO, parent: SpanContext) -> Proc:
