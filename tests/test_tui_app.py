@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.tui.app import SPEEDS, CsimApp, make_app
+from simulator.tui.backend import Backend
 from simulator.tui.fake_backend import FakeBackend
 from simulator.tui.widgets.console import CommandBar, Console
 from simulator.tui.widgets.containers import ContainersPanel
@@ -124,7 +125,7 @@ async def test_language_switch_changes_visible_strings() -> None:
         assert app.query_one(CommandBar).placeholder.startswith("docker 명령")
         assert any(b.description == "도움말" for b in app._bindings.key_to_bindings["f1"])
         await pilot.press("f2")
-        assert app.language == "en" and flow.border_title == "REQUEST FLOW"
+        assert str(app.language) == "en" and flow.border_title == "REQUEST FLOW"
 
 
 async def test_bad_input_shows_dockers_error_and_changes_nothing() -> None:
@@ -201,7 +202,7 @@ async def test_many_spans_do_not_grow_the_backlog_without_bound() -> None:
         assert len(app.timeline) - 1 - app.cursor <= 200
 
 
-def _world_backend():  # type: ignore[no-untyped-def]
+def _world_backend() -> Backend:
     try:
         from simulator.tui.backend import EmbeddedBackend
 

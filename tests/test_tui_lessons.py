@@ -163,7 +163,7 @@ async def test_lesson_list_opens_from_the_key_and_the_palette_and_speaks_korean(
         assert app.lessons.session is not None and app.lessons.session.lesson.id == "image-layers"
         text = _pane(app)
         assert "1/4단계" in text and "nginx" in text and "아직 확인 전" in text
-        assert app.query_one(LessonPane).border_title.startswith("레슨 · ")
+        assert (app.query_one(LessonPane).border_title or "").startswith("레슨 · ")
         # Switching the UI language switches the lesson's language, progress kept.
         await pilot.press("escape", "h", "l")
         assert app.language == "en"

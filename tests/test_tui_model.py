@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.trace.span import HOPS
+from simulator.trace.events import DockerEvent
+from simulator.trace.span import HOPS, Span
 from simulator.tui import i18n
 from simulator.tui.backend import BackendError, LiveBackend, open_backend
 from simulator.tui.completion import CommandHistory, complete, split_command
@@ -23,8 +24,16 @@ def _recorded(*commands: list[str]) -> tuple[FakeBackend, Timeline]:
     backend = FakeBackend()
     heard: list[int] = [0]
     timeline = Timeline(take_snapshot(backend))
-    backend.subscribe_events(lambda e: (heard.__setitem__(0, heard[0] + 1), timeline.add_event(backend.clock(), e)))
-    backend.subscribe_spans(timeline.add_span)
+
+    def event_heard(event: DockerEvent) -> None:
+        heard[0] += 1
+        timeline.add_event(backend.clock(), event)
+
+    def span_heard(span: Span) -> None:
+        timeline.add_span(span)
+
+    backend.subscribe_events(event_heard)
+    backend.subscribe_spans(span_heard)
     for argv in commands:
         backend.run_cli(argv)
         timeline.checkpoint(take_snapshot(backend, heard[0]))
@@ -76,7 +85,11 @@ def test_frame_names_the_parent_hop_the_packet_leaves_from() -> None:
 def test_timeline_memory_is_bounded() -> None:
     backend = FakeBackend()
     timeline = Timeline(take_snapshot(backend), max_steps=50)
-    backend.subscribe_spans(timeline.add_span)
+
+    def span_heard(span: Span) -> None:
+        timeline.add_span(span)
+
+    backend.subscribe_spans(span_heard)
     for i in range(20):
         backend.run_cli(["run", "-d", "--name", f"c{i}", "busybox"])
         timeline.checkpoint(take_snapshot(backend))
