@@ -129,6 +129,7 @@ class CsimApp(ScreenActions, App[None]):
         self._state_key: tuple[object, ...] | None = None
         self._view_ready = False
         self._narrow = False
+        self._heap_frozen = False
         self.set_reactive(CsimApp.language, language or default_language())
 
     # ------------------------------------------------------------ layout
@@ -165,7 +166,7 @@ class CsimApp(ScreenActions, App[None]):
         self.main.query_one(CommandBar).focus()
         if self.clock_running:
             self.set_interval(TICK_SECONDS, self.tick)
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._freeze_heap)
         self.refresh_view(force=True)
         if self._initial_lesson:
             self.lessons.open(self._initial_lesson)
@@ -175,8 +176,15 @@ class CsimApp(ScreenActions, App[None]):
         """The main screen, even while a modal (help, files, lessons) is on top of it."""
         return self.screen_stack[0] if self.screen_stack else self.screen
 
+    def _freeze_heap(self) -> None:
+        gc.freeze()
+        self._heap_frozen = True
+
     def on_unmount(self) -> None:
         self._view_ready = False
+        if self._heap_frozen:  # hand what the app built back to the collector (tests run many apps per process)
+            gc.unfreeze()
+            self._heap_frozen = False
         for unsubscribe in self._unsubscribe:
             if callable(unsubscribe):
                 unsubscribe()
