@@ -18,16 +18,16 @@ import json
 import re
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+from shared_vectors import VECTORS
 
-SCHEMA_DIR = Path("/work/shared/vectors/oci-image-spec/schema")
-CASES_FILE = Path("/work/shared/vectors/oci-image-spec/schema_cases.json")
+SCHEMA_DIR = VECTORS / "oci-image-spec/schema"
+CASES_FILE = VECTORS / "oci-image-spec/schema_cases.json"
 
 _HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 _FORMATS = FormatChecker(formats=())

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from shared_vectors import VECTORS as SHARED_VECTORS
 
 from simulator.daemon.build.line_parsers import parse_words
 from simulator.daemon.build.parser import (
@@ -14,7 +13,7 @@ from simulator.daemon.build.parser import (
     parse_heredoc,
 )
 
-VECTORS = Path("/work/shared/vectors/dockerfile")
+VECTORS = SHARED_VECTORS / "dockerfile"
 POSITIVE = sorted(p.name for p in (VECTORS / "parser-positive").iterdir())
 NEGATIVE = sorted(p.name for p in (VECTORS / "parser-negative").iterdir())
 

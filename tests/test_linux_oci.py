@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from linux_harness import Layers, World, busybox_layer, is_root, new_id, run_container, spec
+from shared_vectors import VECTORS
 
 pytestmark = [
     pytest.mark.real,
     pytest.mark.skipif(not is_root(), reason="needs root: namespaces, overlayfs, cgroups"),
 ]
-SCHEMA = Path("/work/shared/vectors/oci-runtime-spec/schema")
+SCHEMA = VECTORS / "oci-runtime-spec/schema"
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_vectors import VECTORS
 
 from simulator.model.errors import InvalidParameter
 from simulator.runtime.oci.spec import (
@@ -19,9 +20,7 @@ from simulator.runtime.oci.spec import (
 )
 from simulator.runtime.protocol import ContainerSpec, MountSpec, ProcessSpec
 
-SCHEMA_DIR = Path("/work/shared/vectors/oci-runtime-spec/schema")
-
-pytestmark = pytest.mark.skipif(not SCHEMA_DIR.is_dir(), reason="OCI runtime-spec vectors not present")
+SCHEMA_DIR = VECTORS / "oci-runtime-spec/schema"
 
 
 def _validator() -> Any:

@@ -10,18 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_vectors import VECTORS
 
 from simulator.model import reference as r
 from simulator.model.errors import InvalidParameter
 from simulator.model.reference import DigestReference, Reference, ReferenceError_
-
-VECTORS = Path("/work/shared/vectors")
-if not (VECTORS / "reference_cases.json").exists():  # pragma: no cover
-    pytest.skip("shared reference vectors are not present", allow_module_level=True)
 
 CASES: list[dict[str, Any]] = json.loads((VECTORS / "reference_cases.json").read_text())["cases"]
 ORACLE: list[dict[str, Any]] = json.loads((VECTORS / "reference_oracle.json").read_text())["inputs"]

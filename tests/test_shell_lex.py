@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_vectors import VECTORS
 
 from simulator.daemon.build.shell_lex import ShellExpansionError, ShellLex, go_quote
 
-CASES: dict[str, Any] = json.loads(
-    Path("/work/shared/vectors/dockerfile/shell/shell_cases.json").read_text(encoding="utf-8")
-)
+CASES: dict[str, Any] = json.loads((VECTORS / "dockerfile/shell/shell_cases.json").read_text(encoding="utf-8"))
 WORD_ENV: dict[str, str] = CASES["process_word"]["env"]
 WORD_CASES = [c for c in CASES["process_word"]["cases"] if c["platform"] in ("all", "unix")]
 WORDS_CASES = CASES["process_words"]["cases"]
