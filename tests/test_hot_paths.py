@@ -79,6 +79,7 @@ def test_a_removed_container_is_freed_without_the_cycle_collector() -> None:
     world.api("POST", "/images/create", {"fromImage": "busybox", "tag": "latest"})
     gc.collect()
     gc.disable()
+    made: set[str] = set()
     try:
         for i in range(3):
             created = world.request(
@@ -87,10 +88,12 @@ def test_a_removed_container_is_freed_without_the_cycle_collector() -> None:
                 )
             )
             cid = created.body["Id"]
+            made.add(cid)
             assert world.request(ApiRequest.build("POST", f"/containers/{cid}/start")).status == 204
             assert world.request(ApiRequest.build("POST", f"/containers/{cid}/stop", {"t": 1})).status == 204
             assert world.request(ApiRequest.build("DELETE", f"/containers/{cid}")).status == 204
-        left = [o for o in gc.get_objects() if isinstance(o, KernelContainer)]
+        # only this test's containers: other tests' worlds may still be alive in this process
+        left = [o for o in gc.get_objects() if isinstance(o, KernelContainer) and o.spec.id in made]
     finally:
         gc.enable()
     assert left == []

@@ -160,6 +160,41 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
     return resp
 
 
+LINGER_SECONDS = 1.0
+
+
+class LingeringTransport:
+    """A transport whose ``close`` half-closes first (lingering close, as nginx does).
+
+    When the server answers early (a request line too long, a bad body) the client
+    may still be sending. Closing a socket with unread input resets the connection,
+    and the reset can overtake the error response. So ``close`` sends EOF, lets the
+    protocol keep discarding input, and closes for real when the client has gone
+    or after ``LINGER_SECONDS``.
+    """
+
+    def __init__(self, transport: Any, loop: Any) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._lingering = False
+
+    def close(self) -> None:
+        if self._lingering or self._transport.is_closing():
+            return
+        self._lingering = True
+        try:
+            if self._transport.can_write_eof():
+                self._transport.write_eof()
+                self._loop.call_later(LINGER_SECONDS, self._transport.close)
+                return
+        except (OSError, RuntimeError, AttributeError):
+            pass
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class HijackableHandler(RequestHandler):
     """aiohttp's connection protocol, keeping a hijacked connection open after the client's half-close."""
 
@@ -168,6 +203,10 @@ class HijackableHandler(RequestHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.csim_hijacked = False
+
+    def connection_made(self, transport: Any) -> None:
+        lingering: Any = LingeringTransport(transport, self._loop)  # forwards everything but close
+        super().connection_made(lingering)
 
     def eof_received(self) -> bool | None:  # type: ignore[override]
         if self.csim_hijacked:
