@@ -410,29 +410,28 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
 
     # -- pause ----------------------------------------------------------------------------
     def pause_container(self, parent: SpanContext, ref: str) -> Proc:
-        c = self.containers.get(ref)
-        ctx = self.span("ContainerPause", parent, container=c.name)
-        try:
-            rules.check_pause(c.state, c.id)
-            yield from self.rt.pause(c.id, ctx)
-        except DockerError as err:
-            self.end(ctx, error=err.message, status=err.status)
-            raise
-        c.state.paused = True
-        self.container_event(c, "pause")
-        self.end(ctx)
+        """``POST /containers/{id}/pause``: freeze every process (the freezer cgroup)."""
+        yield from self._freeze(parent, ref, pause=True)
 
     def unpause_container(self, parent: SpanContext, ref: str) -> Proc:
+        """``POST /containers/{id}/unpause``: thaw them."""
+        yield from self._freeze(parent, ref, pause=False)
+
+    def _freeze(self, parent: SpanContext, ref: str, pause: bool) -> Proc:
         c = self.containers.get(ref)
-        ctx = self.span("ContainerUnpause", parent, container=c.name)
+        ctx = self.span("ContainerPause" if pause else "ContainerUnpause", parent, container=c.name)
         try:
-            rules.check_unpause(c.state, c.id)
-            yield from self.rt.resume(c.id, ctx)
+            if pause:
+                rules.check_pause(c.state, c.id)
+                yield from self.rt.pause(c.id, ctx)
+            else:
+                rules.check_unpause(c.state, c.id)
+                yield from self.rt.resume(c.id, ctx)
         except DockerError as err:
             self.end(ctx, error=err.message, status=err.status)
             raise
-        c.state.paused = False
-        self.container_event(c, "unpause")
+        c.state.paused = pause
+        self.container_event(c, "pause" if pause else "unpause")
         self.end(ctx)
 
     # -- remove ------------------------------------------------------------------------
