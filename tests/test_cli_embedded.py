@@ -155,3 +155,12 @@ def test_save_load_round_trip_and_bootstrap_refused_on_sim(world: World, tmp_pat
     assert world.run_cli(["run", "--rm", "busybox", "echo", "back"]).stdout == "back\n"
     refused = world.run_cli(["image", "bootstrap"])
     assert refused.exit_code == 1 and "linux backend" in refused.stderr
+
+
+def test_version_flag_and_unknown_global_flag() -> None:
+    env = {**os.environ, "CSIM_STATE": "/nonexistent-csim-state"}
+    run = [sys.executable, "-m", "simulator"]
+    version = subprocess.run([*run, "--version"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert version.stdout.startswith("csim version ")
+    bogus = subprocess.run([*run, "--bogus"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert (bogus.returncode, bogus.stderr) == (125, "unknown flag: --bogus\nSee 'csim --help'.\n")

@@ -274,7 +274,7 @@ def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, 
             flag = next((x for x in extra if x.startswith("-")), extra[0])
             what = "flag" if flag.startswith("-") else "argument"
             cmd = " ".join(x for x in (a.cmd, *_subcommand(a)) if x)
-            raise CliError(f"unknown {what}: {flag}\nSee 'csim {cmd} --help'.", 125)
+            raise CliError(f"unknown {what}: {flag}\nSee '{' '.join(['csim', cmd]).strip()} --help'.", 125)
     except CliError as e:
         err.write(e.message + "\n")
         return e.code
@@ -410,6 +410,19 @@ def _command_index(argv: list[str]) -> int:
     return i
 
 
+def _only_known_globals(flags: list[str]) -> bool:
+    """Whether the words before the command are all csim's global flags (and their values)."""
+    i = 0
+    while i < len(flags):
+        if flags[i] in _GLOBAL_WITH_VALUE:
+            i += 2
+        elif flags[i] == "--trace" or any(flags[i].startswith(f + "=") for f in _GLOBAL_WITH_VALUE):
+            i += 1
+        else:
+            return False
+    return True
+
+
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from pathlib import Path
@@ -418,7 +431,13 @@ def _main(argv: list[str] | None = None) -> int:
     command = argv[at] if at < len(argv) else ""
     rest = argv[at + 1 :]
     explicit = _global_value(argv, "--state")
-    if command in ("", "tui") and not any(a in ("-h", "--help") for a in argv[:at]):
+    if any(a in ("-v", "--version") for a in argv[:at]):
+        import simulator
+
+        sys.stdout.write(f"csim version {simulator.__version__}\n")
+        return 0
+    only_globals = _only_known_globals(argv[:at])
+    if command == "tui" or (command == "" and only_globals):
         return open_tui(rest, Path(state_dir(explicit)))
     if command == "daemon":
         from simulator.api.daemon_cmd import run_daemon

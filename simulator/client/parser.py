@@ -18,10 +18,10 @@ class DockerArgParser(argparse.ArgumentParser):
         self.command = command
 
     def error(self, message: str) -> NoReturn:
-        cmd = self.command or self.prog
+        cmd = self.command or ""
         if "unrecognized arguments" in message:
             flag = message.split(":", 1)[1].strip().split()[0]
-            raise CliError(f"unknown flag: {flag}\nSee 'csim {cmd} --help'.", 125)
+            raise CliError(f"unknown flag: {flag}\nSee '{' '.join(['csim', cmd]).strip()} --help'.", 125)
         if "required" in message and "the following arguments" in message:
             raise CliError(
                 f"\"csim {cmd}\" requires at least 1 argument.\nSee 'csim {cmd} --help'.\n\n"
