@@ -455,9 +455,12 @@ def remove_bridges_under(prefix: Path) -> list[str]:
             if name.startswith("csim") and alias.startswith("csim state="):
                 root = Path(_alias_root(alias))
                 if root == prefix or prefix in root.parents:
-                    links.delete_link(ipr, name)
-                    while links.has_rule(ipr, name):
-                        ipr.rule("del", action=links.FR_ACT_PROHIBIT, iifname=name, priority=RULE_PRIORITY)
+                    try:
+                        links.delete_link(ipr, name)
+                        while links.has_rule(ipr, name):
+                            ipr.rule("del", action=links.FR_ACT_PROHIBIT, iifname=name, priority=RULE_PRIORITY)
+                    except Exception:  # one stubborn interface must not keep the others
+                        continue
                     removed.append(name)
     return removed
 
