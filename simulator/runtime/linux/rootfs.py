@@ -66,7 +66,6 @@ _DEV_LINKS = (
     ("/proc/kcore", "/dev/core"),
     ("pts/ptmx", "/dev/ptmx"),
 )
-_MAX_SYMLINKS = 40
 
 
 # --- host side -------------------------------------------------------------------------
@@ -140,28 +139,15 @@ def secure_join(root: str, unsafe: str) -> str:
 
     A hostile image cannot point ``/etc`` at ``/host/etc`` and have a bind
     mount land outside its root: ``..`` and absolute links stop at ``root``.
+    The walk is the OCI spec module's; here a link loop is the kernel's ELOOP.
     """
-    parts = [p for p in unsafe.split("/") if p not in ("", ".")]
-    resolved: list[str] = []
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, part)
-        if os.path.islink(candidate):
-            links += 1
-            if links > _MAX_SYMLINKS:
-                raise OSError(errno.ELOOP, f"securejoin({unsafe}): too many symlinks")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-            continue
-        resolved.append(part)
-    return os.path.join(root, *resolved)
+    from simulator.model.errors import InvalidParameter
+    from simulator.runtime.oci.spec import secure_join as resolve
+
+    try:
+        return os.fspath(resolve(Path(root), unsafe))
+    except InvalidParameter:
+        raise OSError(errno.ELOOP, f"securejoin({unsafe}): too many symlinks") from None
 
 
 def parse_options(options: Sequence[str]) -> tuple[int, int, list[str]]:
