@@ -17,20 +17,13 @@ import statistics
 import sys
 import tarfile
 import time
+from pathlib import Path
 
-DOCKERFILE = b"""\
-FROM busybox AS builder
-ARG GREETING=hi
-WORKDIR /work
-COPY src/ ./
-RUN echo "$GREETING" > built.txt && cat a.txt b.txt >> built.txt
-FROM busybox
-ENV APP=/app
-COPY --from=builder /work/built.txt $APP/
-LABEL maintainer=me
-EXPOSE 8080
-CMD ["cat", "/app/built.txt"]
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from build_helpers import MULTI_STAGE
+
+DOCKERFILE = MULTI_STAGE.encode()  # the same two-stage Dockerfile the build tests use
 TARGET_MS = 200.0
 
 

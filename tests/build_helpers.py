@@ -6,11 +6,7 @@ import io
 import tarfile
 from pathlib import Path
 
-from simulator.client.build_cmd import add_build_parser, cmd_build
-from simulator.client.parser import DockerArgParser
-from simulator.client.session import CliError, EmbeddedTransport, Session
 from simulator.des.world import CliResult, World
-from simulator.model.errors import DockerError
 
 MULTI_STAGE = """\
 FROM busybox AS builder
@@ -43,24 +39,8 @@ def multi_stage_context(root: Path) -> Path:
 
 
 def build(world: World, argv: list[str]) -> CliResult:
-    """Run ``csim build ARGV`` against ``world`` as the CLI would (exit code, stdout, stderr)."""
-    root = DockerArgParser(prog="csim", command="")
-    sub = root.add_subparsers(dest="cmd", parser_class=DockerArgParser)
-    add_build_parser(sub)
-    out, err = io.StringIO(), io.StringIO()
-    args = root.parse_args(["build", *argv])
-    session = Session(EmbeddedTransport(world), out, err, ["build", *argv])
-    code = 0
-    try:
-        code = cmd_build(session, args)
-    except CliError as exc:
-        err.write(exc.message + "\n")
-        code = exc.code
-    except DockerError as exc:
-        err.write(f"Error response from daemon: {exc.message}\n")
-        code = 1
-    session.finish(code)
-    return CliResult(code, out.getvalue(), err.getvalue())
+    """Run ``csim build ARGV`` against ``world`` through the real command line (exit code, stdout, stderr)."""
+    return world.run_cli(["build", *argv])
 
 
 def tar_of(files: dict[str, bytes]) -> bytes:
