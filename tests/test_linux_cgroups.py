@@ -93,3 +93,48 @@ def test_v1_real_limits_add_freeze_stats_remove() -> None:
     assert child.returncode == -9
     assert not group.exists()
     time.sleep(0)
+
+
+def test_enter_writes_self_to_tasks_on_v1_and_procs_on_v2(tmp_path: Path) -> None:
+    v1_root = tmp_path / "v1"
+    for controller in ("memory", "pids"):
+        (v1_root / controller).mkdir(parents=True)
+        (v1_root / controller / "cgroup.procs").write_text("")
+    v1 = CgroupManager.for_host(v1_root).create("abc", CgroupResources())
+    v1.enter()
+    for controller in ("memory", "pids"):
+        # A thread moving itself skips the kernel's global threadgroup lock.
+        assert (v1_root / controller / "csim/abc/tasks").read_text() == "0"
+        assert not (v1_root / controller / "csim/abc/cgroup.procs").exists()
+    v2 = CgroupManager.for_host(_fake_v2(tmp_path / "v2")).create("abc", CgroupResources())
+    v2.enter()
+    assert (tmp_path / "v2/csim/abc/cgroup.procs").read_text() == "0"
+
+
+@pytest.mark.real
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create cgroups")
+def test_v1_real_enter_moves_a_forked_child_whole() -> None:
+    manager = CgroupManager.for_host()
+    if manager.version != 1:
+        pytest.skip("host has cgroup v2; v1 is covered by the fake-tree tests")
+    group = manager.create(f"test-enter-{os.getpid()}", CgroupResources(pids_limit=20))
+    read_fd, write_fd = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - forked
+        try:
+            group.enter()
+            os.write(write_fd, b"in")
+            time.sleep(30)
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(read_fd, 2) == b"in"
+        assert group.procs() == [child]
+        for path in group.dirs():  # every hierarchy lists the process, not just the thread
+            assert (path / "cgroup.procs").read_text().split() == [str(child)]
+        assert group.stats().pids == 1
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+        assert group.remove()
+        os.waitpid(child, 0)

@@ -247,8 +247,8 @@ def init_container(
     reset_signals()
     linux = config.get("linux") or {}
     if cgroup is not None:
-        with progress.step(f"cgroup.procs <- pid (csim/{cgroup.container_id[:12]})"):
-            cgroup.add(0)
+        with progress.step(f"join cgroup csim/{cgroup.container_id[:12]}"):
+            cgroup.enter()
     flags = 0
     for ns in linux.get("namespaces") or []:
         kind = ns.get("type", "")
@@ -282,8 +282,8 @@ def join_container(process: dict[str, Any], pid: int, cgroup: Cgroup | None, pro
     """``docker exec``: enter the namespaces of ``pid`` (the shim already joined its PID ns)."""
     reset_signals()
     if cgroup is not None:
-        with progress.step("cgroup.procs <- pid"):
-            cgroup.add(0)
+        with progress.step(f"join cgroup csim/{cgroup.container_id[:12]}"):
+            cgroup.enter()
     # The mount namespace last: after it, /proc/<pid> of the host is out of reach,
     # so its root is opened first and entered after (as nsenter --root does).
     with progress.step("setns(ipc, uts, net, cgroup, mnt) + chroot"):

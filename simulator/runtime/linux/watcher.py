@@ -94,12 +94,15 @@ class ProcessWatcher(threading.Thread):
                 self._forward()
                 if pidfd in ready:
                     break
+            if not self._stopping.is_set():
+                self._forward()
+                status = exit_status(self.pdir) or ExitStatus(
+                    code=255, error="shim exited without recording an exit status"
+                )
+                self.on_exit(status)
         finally:
+            # Closing an inotify descriptor waits for an SRCU grace period (about
+            # 10 ms): done after the exit is reported, off the path of `docker wait`.
             os.close(inotify)
             if pidfd >= 0:
                 os.close(pidfd)
-        if self._stopping.is_set():
-            return
-        self._forward()
-        status = exit_status(self.pdir) or ExitStatus(code=255, error="shim exited without recording an exit status")
-        self.on_exit(status)
