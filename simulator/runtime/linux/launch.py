@@ -137,7 +137,7 @@ class TaskLauncher(RuntimeCore):
     def _launch(self, launch: shim.Launch, io: ProcessIO, exited: simpy.Event, relay: SpanRelay) -> ShimProcess:
         """Spawn the shim (worker thread), start following it, feed its stdin."""
         t0 = time.monotonic()
-        relay.open("shim", "shim", "start shim (fork, setsid, fork)", t0)
+        relay.open("shim", "shim", "start shim (fork, setsid)", t0)
         relay.open("runc", "runc", f"{self.name} init", t0, parent="shim")
         pending: dict[str, Any] = {}
 

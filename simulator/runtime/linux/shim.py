@@ -2,14 +2,15 @@
 
 containerd starts one ``containerd-shim`` per container so that the daemon
 can die, restart or upgrade while containers keep running. csim does the
-same without starting an interpreter: the daemon forks, the child calls
-``setsid`` and forks again, and the grandchild -- detached, reparented to
-init -- is the shim. It creates the container process (``process.py``),
-holds its stdio (a pty master or pipes), appends the output to ``log.json``
-in Docker's json-file format, copies the ``stdin`` FIFO to it, reaps it and
-writes ``exit.json`` atomically before exiting. The daemon learns that the
-process started from the progress pipe and that it ended from the shim's
-exit (``watcher.py``).
+same without starting an interpreter: the daemon forks, and the child --
+detached from the daemon's session by ``setsid``, every inherited descriptor
+closed -- is the shim. It survives the daemon (it is reparented to init), and
+while the daemon lives, the watcher that follows it collects its status. It
+creates the container process (``process.py``), holds its stdio (a pty master
+or pipes), appends the output to ``log.json`` in Docker's json-file format,
+copies the ``stdin`` FIFO to it, reaps it and writes ``exit.json`` atomically
+before exiting. The daemon learns that the process started from the progress
+pipe and that it ended from ``exit.json`` (``watcher.py``).
 """
 
 from __future__ import annotations
@@ -98,17 +99,15 @@ def spawn(launch: Launch, on_message: Callable[[dict[str, Any]], None]) -> ShimS
     if launch.open_stdin and not launch.proc_dir.stdin.exists():
         os.mkfifo(launch.proc_dir.stdin, 0o600)
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    middle = os.fork()
-    if middle == 0:  # pragma: no cover - runs in the forked child
+    shim_pid = os.fork()
+    if shim_pid == 0:  # pragma: no cover - runs in the forked child
         try:
             os.close(read_fd)
             os.setsid()
-            if os.fork() == 0:
-                run_shim(launch, write_fd)
+            run_shim(launch, write_fd)
         finally:
             os._exit(0)
     os.close(write_fd)
-    os.waitpid(middle, 0)
     started: ShimStarted | None = None
     failure: proc.ExecError | None = None
     with os.fdopen(read_fd, "rb") as pipe:
@@ -119,11 +118,25 @@ def spawn(launch: Launch, on_message: Callable[[dict[str, Any]], None]) -> ShimS
             elif "error" in message:
                 failure = proc.ExecError(message["error"]["code"], message["error"]["message"])
             on_message(message)
+    if failure is not None or started is None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(shim_pid, 0)  # it exits right after reporting the failure
     if failure is not None:
         raise failure
     if started is None:
         raise OSError(0, "shim exited before the container process started")
     return started
+
+
+def reap(shim_pid: int) -> None:
+    """Collect an exited shim's status if it is this process's child (no zombie left).
+
+    The daemon forks each shim once; the shim calls ``setsid`` and outlives the
+    daemon if it has to (it is then reparented to init, and after a restart it is
+    nobody's child here: waitpid says so and there is nothing to collect).
+    """
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(shim_pid, os.WNOHANG)
 
 
 def run_shim(launch: Launch, ready_fd: int) -> NoReturn:  # pragma: no cover - forked
