@@ -1,9 +1,11 @@
-"""Pure pieces of the Linux runtime: json-file log lines, path joining, mount options, lookup."""
+"""Pieces of the Linux runtime without containers: json-file log lines, paths, mounts, lookup, the watcher."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,9 @@ from simulator.runtime.linux import jsonlog
 from simulator.runtime.linux import syscalls as sc
 from simulator.runtime.linux.process import ExecError, lookup
 from simulator.runtime.linux.rootfs import overlay_options, parse_options, secure_join
+from simulator.runtime.linux.state import ProcessDir, write_json_atomic
+from simulator.runtime.linux.watcher import ProcessWatcher
+from simulator.runtime.protocol import ExitStatus
 
 
 def test_json_file_lines_match_dockers_format() -> None:
@@ -75,3 +80,35 @@ def test_syscall_errors_name_the_call(tmp_path: Path) -> None:
     assert str(err.value).startswith("[Errno") and "umount2(" in str(err.value)
     assert sc.clone_flag_names(sc.CLONE_NEWPID | sc.CLONE_NEWNS) == "CLONE_NEWPID|CLONE_NEWNS"
     assert sc.cap_mask(list(sc.DOCKER_DEFAULT_CAPS)) == 0xA80425FB
+
+
+def test_watcher_reports_the_exit_when_exit_json_lands_and_reaps_its_shim(tmp_path: Path) -> None:
+    """The exit is known from exit.json while the shim still runs; the shim is collected after."""
+    pdir = ProcessDir(tmp_path)
+    pdir.log.write_bytes(jsonlog.encode(1, b"hello\n"))
+    shim = subprocess.Popen(["sleep", "30"])  # stands in for a shim that is slow to exit
+    outputs: list[tuple[int, bytes]] = []
+    exits: list[ExitStatus] = []
+    reported = threading.Event()
+
+    def on_exit(status: ExitStatus) -> None:
+        exits.append(status)
+        reported.set()
+
+    watcher = ProcessWatcher(pdir, shim.pid, lambda s, d: outputs.append((s, d)), on_exit)
+    watcher.start()
+    try:
+        with pdir.log.open("ab") as log:
+            log.write(jsonlog.encode(2, b"bye\n"))
+        write_json_atomic(pdir.exit_json, {"code": 3, "signal": 0, "oom_killed": False})
+        assert reported.wait(timeout=10)
+        assert shim.poll() is None  # reported while the "shim" is still alive
+        assert exits == [ExitStatus(code=3, oom_killed=False, signal=0, error="")]
+        assert outputs == [(1, b"hello\n"), (2, b"bye\n")]
+    finally:
+        shim.kill()
+        watcher.join(timeout=10)
+    assert not watcher.is_alive()
+    # The watcher collected the child it was following: no zombie is left behind.
+    with pytest.raises(ChildProcessError):
+        os.waitpid(shim.pid, os.WNOHANG)
