@@ -26,6 +26,17 @@ _VERSION = re.compile(r"^/v(\d+\.\d+)(/.*)$")
 # A route pattern whose first path segment is plain text ("/containers/...") can only
 # match paths with that same first segment, so routes are bucketed by it.
 _LITERAL_HEAD = re.compile(r"^/([A-Za-z0-9_.-]+)(?:/|$)")
+# The plain text a pattern ends with ("/start" in "/containers/(?P<id>[^/]+)/start"):
+# an anchored pattern can only match a path ending with it, and ``str.endswith`` is
+# much cheaper than trying the regex (a POST under /containers has a dozen candidates).
+_LITERAL_TAIL = re.compile(r"[A-Za-z0-9_/-]*$")
+Candidate = tuple[re.Pattern[str], Handler, str]
+
+
+def _literal_tail(pattern: str) -> str:
+    tail = pattern[pattern.rfind(")") + 1 :]
+    found = _LITERAL_TAIL.match(tail)
+    return tail if found is not None and found.end() == len(tail) else ""
 
 
 class Router:
@@ -49,8 +60,9 @@ class Router:
             if head is not None
         }
         self._any_head = [r for r, h in zip(self._routes, heads, strict=True) if h is None]
+        self._tails = {r[1]: _literal_tail(r[1].pattern[1:-1]) for r in self._routes}
         # (method, head) -> those candidates that serve the method, built on first use.
-        self._candidates: dict[tuple[str, str | None], list[Route]] = {}
+        self._candidates: dict[tuple[str, str | None], list[Candidate]] = {}
 
     def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
         """The first route (in declaration order) matching ``path`` for ``method`` (GET also serves HEAD)."""
@@ -58,10 +70,18 @@ class Router:
         candidates = self._candidates.get((method, head))
         if candidates is None:
             by_head = self._by_head.get(head, self._any_head) if head is not None else self._any_head
-            candidates = [r for r in by_head if r[0] == method or (r[0] == "GET" and method == "HEAD")]
+            candidates = [
+                (r[1], r[2], self._tails[r[1]])
+                for r in by_head
+                if r[0] == method or (r[0] == "GET" and method == "HEAD")
+            ]
             if len(self._candidates) < 1024:  # methods and heads come from clients: keep the cache bounded
                 self._candidates[(method, head)] = candidates
-        for _, pattern, handler in candidates:
+        # ``$`` also matches before a final newline: compare tails as the regex would.
+        end = path[:-1] if path[-1:] == "\n" else path
+        for pattern, handler, tail in candidates:
+            if tail and not end.endswith(tail):
+                continue
             found = pattern.match(path)
             if found:
                 return handler, found.groupdict()

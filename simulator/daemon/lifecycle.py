@@ -23,6 +23,7 @@ from simulator.model.signals import SIGKILL, SIGTERM, parse_signal, signal_name
 from simulator.runtime.protocol import (
     ContainerSpec,
     ExitStatus,
+    FirstOf,
     MountSpec,
     ProcessIO,
     ProcessSpec,
@@ -352,7 +353,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         if timeout < 0:
             yield exited
         else:
-            yield exited | self.env.timeout(timeout)
+            yield FirstOf(self.env, exited, self.env.timeout(timeout))  # ``exited | timeout``, cheaper
         if not exited.triggered:
             self.container_event(c, "kill", signal=SIGKILL)
             self.rt.kill(c.id, SIGKILL)

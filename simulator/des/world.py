@@ -64,7 +64,10 @@ class World:
         self.env = simpy.Environment(initial_time=initial_time)
         self.bus = TraceBus()
         self.events = EventLog()
-        self.tracer = Tracer(lambda: float(self.env.now), self.bus)
+        env = self.env
+        # Every span reads the clock twice: read SimPy's ``_now`` directly (``now`` is a
+        # property over it) from a closure over ``env`` rather than ``self``.
+        self.tracer = Tracer(lambda: float(env._now), self.bus)
         self.daemon = Daemon(
             self.env,
             self.tracer,
@@ -117,12 +120,13 @@ class World:
         idle world waits for what they post instead of stopping.
         """
         env, inbox = self.env, self.inbox
-        step, peek, inbox_empty = env.step, env.peek, inbox.empty  # bound once: this loop is the hot path
+        step, inbox_empty = env.step, inbox.empty  # bound once: this loop is the hot path
+        scheduled = env._queue  # ``env.peek()`` inlined (a Python call per step); SimPy never rebinds it
         limit = env.now + horizon
         while event.callbacks is not None:  # i.e. not ``event.processed``, without a property call per step
             while not inbox_empty():
                 inbox.get_nowait()()
-            nxt = peek()
+            nxt = scheduled[0][0] if scheduled else _INFINITY
             if nxt > limit or nxt == _INFINITY:
                 if self.handoff.pending <= 0:
                     break

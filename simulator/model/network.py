@@ -8,6 +8,7 @@ address. User-defined bridges get subnets from Docker's default pools
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -93,8 +94,7 @@ class Network:
                 raise Conflict("Address already in use")
             self.allocated.append(requested)
             return requested
-        for host in net.hosts():
-            text = str(host)
+        for text in _host_texts(net):
             if text not in used:
                 self.allocated.append(text)
                 return text
@@ -125,6 +125,20 @@ class Network:
         data = dict(data)
         data["endpoints"] = {k: Endpoint.from_dict(v) for k, v in data["endpoints"].items()}
         return cls(**data)
+
+
+def _host_texts(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Iterator[str]:
+    """``str(h) for h in net.hosts()``, without an address object per host for IPv4.
+
+    Every container start allocates an address by scanning from the bottom of the
+    subnet; building and printing ``IPv4Address`` objects was most of that.
+    """
+    if net.version != 4 or net.prefixlen >= 31:  # /31 and /32 have their own ``hosts()`` rules
+        for host in net.hosts():
+            yield str(host)
+        return
+    for n in range(int(net.network_address) + 1, int(net.broadcast_address)):
+        yield f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
 def gateway_for(subnet: str) -> str:

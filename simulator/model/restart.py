@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from simulator.model.errors import InvalidParameter
 
@@ -35,17 +36,7 @@ class RestartPolicy:
     @classmethod
     def validated(cls, name: str, retries: int) -> RestartPolicy:
         """Validate as the daemon does and return the policy."""
-        name = name or "no"
-        if name not in POLICY_NAMES:
-            raise InvalidParameter(
-                f"invalid restart policy: unknown policy '{name}'; use one of 'no', 'always', "
-                "'on-failure', or 'unless-stopped'"
-            )
-        if retries and name != "on-failure":
-            raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-        if retries < 0:
-            raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
-        return cls(name, retries)
+        return _validated(name or "no", retries)
 
     def to_api(self) -> dict[str, object]:
         return {
@@ -72,6 +63,22 @@ class RestartPolicy:
                 return False
             return self.maximum_retry_count == 0 or restart_count < self.maximum_retry_count
         return False
+
+
+# Every container create and every container exit validates its policy; policies are
+# immutable and few, so valid ones are made once (errors are not cached: they raise).
+@lru_cache(maxsize=64)
+def _validated(name: str, retries: int) -> RestartPolicy:
+    if name not in POLICY_NAMES:
+        raise InvalidParameter(
+            f"invalid restart policy: unknown policy '{name}'; use one of 'no', 'always', "
+            "'on-failure', or 'unless-stopped'"
+        )
+    if retries and name != "on-failure":
+        raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+    if retries < 0:
+        raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
+    return RestartPolicy(name, retries)
 
 
 def next_backoff(previous: float, ran_for: float) -> float:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import simpy
+from simpy.events import PENDING
 
 from simulator.trace.tracer import SpanContext
 
@@ -24,6 +25,43 @@ STDIN, STDOUT, STDERR = 0, 1, 2
 
 # Processes yield SimPy events and may return a value.
 Proc = Generator[simpy.Event, Any, Any]
+
+
+class FirstOf(simpy.Event):
+    """Succeeds (with value None) when the first of ``events`` is processed; fails if that one failed.
+
+    ``simpy.AnyOf`` schedules the same event at the same moment, but also builds a
+    ``ConditionValue`` and supports nesting; a container stop and a process sleep
+    each wait on one of these, and none of them reads the value.
+    """
+
+    def __init__(self, env: simpy.Environment, *events: simpy.Event) -> None:
+        super().__init__(env)
+        self._events = events
+        for event in events:
+            if event.callbacks is None:
+                self._check(event)
+            else:
+                event.callbacks.append(self._check)
+        self.callbacks.append(self._forget)  # type: ignore[union-attr]  # a fresh event: a list
+
+    def _check(self, event: simpy.Event) -> None:
+        if self._value is not PENDING:
+            return
+        if event._ok:
+            self.succeed()
+        else:
+            event._defused = True  # type: ignore[attr-defined]  # as ``AnyOf`` does: the failure is ours now
+            self.fail(event._value)
+
+    def _forget(self, _event: simpy.Event) -> None:
+        # As ``AnyOf``: drop our callback from the events still pending (a process
+        # waits on its wake-up event again and again; the callbacks would pile up).
+        check = self._check
+        for event in self._events:
+            callbacks = event.callbacks
+            if callbacks and check in callbacks:
+                callbacks.remove(check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +165,20 @@ class ProcessIO:
         self.env = env
         self._on_output = on_output
         self.open_stdin = open_stdin
-        self.stdin: simpy.Store = simpy.Store(env)
         self.stdin_closed = not open_stdin
-        if not open_stdin:
-            self.stdin.put(b"")
+        # Without open stdin the store only ever holds the end-of-input mark, and most
+        # processes never read it: it is made on first use (``stdin``), which saves a
+        # store and a SimPy event per container start. A reader cannot tell: the mark
+        # is there from the moment the store exists.
+        self._stdin: simpy.Store | None = simpy.Store(env) if open_stdin else None
+
+    @property
+    def stdin(self) -> simpy.Store:
+        """The store of stdin chunks (``b""`` marks end of input)."""
+        if self._stdin is None:
+            self._stdin = simpy.Store(self.env)
+            self._stdin.put(b"")
+        return self._stdin
 
     def write(self, stream: int, data: bytes) -> None:
         if data:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,7 +71,8 @@ class TraceBus:
         self._ring: deque[Span] = deque()
         # trace_id -> its retained spans in arrival order; dict order is the
         # order in which traces were first seen.
-        self._by_trace: dict[str, deque[Span]] = {}
+        # A defaultdict: publishing indexes a span with one lookup (see ``__call__``).
+        self._by_trace: defaultdict[str, deque[Span]] = defaultdict(deque)
         self._subscribers: tuple[SpanCallback, ...] = ()  # copy-on-write: publishing reads it unlocked
         self._lock = threading.Lock()
         self._count = 0
@@ -83,10 +84,7 @@ class TraceBus:
             self._count += 1
             ring = self._ring
             ring.append(span)
-            same_trace = self._by_trace.get(span.trace_id)
-            if same_trace is None:
-                same_trace = self._by_trace[span.trace_id] = deque()
-            same_trace.append(span)
+            self._by_trace[span.trace_id].append(span)
             if len(ring) > self.max_spans:
                 self._evict_oldest()
             subscribers = self._subscribers

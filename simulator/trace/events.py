@@ -15,7 +15,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -64,9 +64,12 @@ EventFilters = Mapping[str, frozenset[str]]
 """Normalised filters: key -> set of values (what Docker's ``filters.Args`` holds)."""
 
 
-@dataclass(frozen=True, slots=True)
+# Not ``frozen=True``, for the same reason as ``Span``: the daemon logs several
+# events per container lifecycle and a frozen dataclass's ``__init__`` (one
+# ``object.__setattr__`` per field) was most of the cost. Never changed once made.
+@dataclass(slots=True, init=False)
 class DockerEvent:
-    """One Docker event, as dockerd's ``events.Message``.
+    """One Docker event, as dockerd's ``events.Message`` (treat it as immutable).
 
     Attributes:
         type: ``container``, ``image``, ``network``, ``volume``, ``daemon``...
@@ -80,9 +83,25 @@ class DockerEvent:
     type: str
     action: str
     actor_id: str
-    attributes: dict[str, str] = field(default_factory=dict)
-    time_ns: int = 0
-    scope: str = "local"
+    attributes: dict[str, str]
+    time_ns: int
+    scope: str
+
+    def __init__(
+        self,
+        type: str,
+        action: str,
+        actor_id: str,
+        attributes: dict[str, str] | None = None,
+        time_ns: int = 0,
+        scope: str = "local",
+    ) -> None:
+        self.type = type
+        self.action = action
+        self.actor_id = actor_id
+        self.attributes = {} if attributes is None else attributes
+        self.time_ns = time_ns
+        self.scope = scope
 
     @property
     def time(self) -> int:
@@ -307,10 +326,19 @@ class EventLog:
             if self._clock_ns is None:
                 raise ValueError("EventLog.log needs time_ns or a clock_ns")
             time_ns = self._clock_ns()
-        attrs = {str(k): str(v) for k, v in (attributes or {}).items()}
+        attrs = {str(k): str(v) for k, v in attributes.items()} if attributes else {}
         event = DockerEvent(type, action, actor_id, attrs, int(time_ns))
         self.publish(event)
         return event
+
+    def emit(self, type: str, action: str, actor_id: str, attributes: dict[str, str], time_ns: int) -> None:
+        """``log`` for a caller whose attribute keys and values are already strings.
+
+        The event takes ``attributes`` as it is (no copy): the daemon builds a
+        fresh dict for every event, and skipping ``log``'s conversion pass is
+        most of what an event costs on a container's hot path.
+        """
+        self.publish(DockerEvent(type, action, actor_id, attributes, time_ns))
 
     def __call__(self, event: DockerEvent) -> None:
         self.publish(event)

@@ -59,15 +59,19 @@ class Tracer:
     ) -> SpanContext:
         if hop not in _KNOWN_HOPS:
             raise ValueError(f"unknown hop {hop!r}")
-        if trace_id is None:
-            trace_id = parent.trace_id if parent is not None else self.new_trace_id()
+        if parent is not None:
+            parent_id: int | None = parent.span_id
+            if trace_id is None:
+                trace_id = parent.trace_id
+        else:
+            parent_id = None
+            if trace_id is None:
+                trace_id = self.new_trace_id()
         span_id = self._next_span
         self._next_span = span_id + 1
         # ``attrs`` is already a fresh dict (``**attrs``): no copy needed. Positional
         # arguments because every request opens a dozen spans.
-        return SpanContext(
-            trace_id, span_id, parent.span_id if parent is not None else None, hop, name, self._clock(), attrs
-        )
+        return SpanContext(trace_id, span_id, parent_id, hop, name, self._clock(), attrs)
 
     def end(self, ctx: SpanContext, /, **attrs: Any) -> Span:
         if attrs:

@@ -43,6 +43,7 @@ from simulator.trace.tracer import SpanContext, Tracer
 
 Proc = Generator[simpy.Event, Any, Any]
 CLONE_FLAGS = "CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET"
+_CLONE = f"clone({CLONE_FLAGS})"
 _OCI_PREFIX = ("failed to create task for container: failed to create shim task: "
                "OCI runtime create failed: runc create failed: unable to start container process: ")  # fmt: skip
 
@@ -146,15 +147,20 @@ class SimRuntime:
         self.tracer.end(shim, pid=c.shim_pid)
         runc = self.tracer.start("runc", "runc create", task)
         yield self.env.timeout(p.runc_create)
-        yield from self._hop("kernel", f"clone({CLONE_FLAGS})", runc, p.clone_namespaces)
-        yield from self._hop("kernel", "mount overlay", runc, p.mount_overlay,
-                             lowerdir=len(spec.layers))  # fmt: skip
-        for mount in spec.mounts:
-            yield from self._hop("kernel", f"mount {mount.kind} {mount.destination}", runc,
-                                 p.mount_volume, read_only=mount.read_only)  # fmt: skip
-        yield from self._hop("kernel", "pivot_root", runc, p.pivot_root)
-        yield from self._hop("kernel", "cgroup create", runc, p.cgroup_setup,
-                             memory=spec.memory, nano_cpus=spec.nano_cpus)  # fmt: skip
+        # runc create's kernel steps, in order: what ``_hop`` does, as one loop rather than
+        # a generator per step (every container start takes them).
+        steps: list[tuple[str, float, dict[str, Any]]] = [
+            (_CLONE, p.clone_namespaces, {}),
+            ("mount overlay", p.mount_overlay, {"lowerdir": len(spec.layers)}),
+            *((f"mount {m.kind} {m.destination}", p.mount_volume, {"read_only": m.read_only}) for m in spec.mounts),
+            ("pivot_root", p.pivot_root, {}),
+            ("cgroup create", p.cgroup_setup, {"memory": spec.memory, "nano_cpus": spec.nano_cpus}),
+        ]
+        for name, seconds, attrs in steps:
+            step = self.tracer.start("kernel", name, runc, **attrs)
+            if seconds > 0:
+                yield self.env.timeout(seconds)
+            self.tracer.end(step)
         try:
             program, argv, uid, gid = self._load(c, spec.process)
         except ExecFailed as exc:
@@ -289,8 +295,11 @@ class SimRuntime:
         yield self.env.timeout(p.tasks_delete)
         runc = self.tracer.start("runc", "runc delete", task)
         yield self.env.timeout(p.runc_delete)
-        yield from self._hop("kernel", "umount overlay", runc, p.umount_overlay)
-        yield from self._hop("kernel", "cgroup rmdir", runc, p.cgroup_remove)
+        for name, seconds in (("umount overlay", p.umount_overlay), ("cgroup rmdir", p.cgroup_remove)):
+            step = self.tracer.start("kernel", name, runc)  # ``_hop``, inlined as in ``start``
+            if seconds > 0:
+                yield self.env.timeout(seconds)
+            self.tracer.end(step)
         self.tracer.end(runc)
         self.tracer.end(task)
         yield from self._hop("containerd", "Containers.Delete", parent, p.containers_delete)
