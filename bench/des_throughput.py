@@ -26,6 +26,9 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runs from a checkout without installing
 
 
 def run_lifecycles(n: int) -> dict[str, float]:
