@@ -88,6 +88,8 @@ class Cgroup:
     """One container's cgroup, in whichever hierarchy the host has."""
 
     version: int = 0
+    # Where a process writes "0" to move itself in (see ``enter``).
+    self_file: str = "cgroup.procs"
 
     def __init__(self, container_id: str) -> None:
         self.container_id = container_id
@@ -122,7 +124,8 @@ class Cgroup:
         one-thread process it moves the same and only task. v2 has no such
         file for domain cgroups, so it writes ``cgroup.procs``.
         """
-        self.add(0)
+        for path in self.dirs():
+            _write(path / self.self_file, "0")
 
     def procs(self) -> list[int]:
         pids: set[int] = set()
@@ -173,6 +176,7 @@ class CgroupV1(Cgroup):
     """A container cgroup spread over the v1 controller hierarchies."""
 
     version = 1
+    self_file = "tasks"
 
     def __init__(self, container_id: str, controllers: dict[str, Path]) -> None:
         super().__init__(container_id)
@@ -180,10 +184,6 @@ class CgroupV1(Cgroup):
 
     def dirs(self) -> list[Path]:
         return list(dict.fromkeys(self._dir.values()))
-
-    def enter(self) -> None:
-        for path in self.dirs():
-            _write(path / "tasks", "0")
 
     def _file(self, controller: str, name: str) -> Path | None:
         base = self._dir.get(controller)

@@ -247,7 +247,7 @@ def init_container(
     reset_signals()
     linux = config.get("linux") or {}
     if cgroup is not None:
-        with progress.step(f"join cgroup csim/{cgroup.container_id[:12]}"):
+        with progress.step(f"echo 0 > {cgroup.self_file} (join cgroup csim/{cgroup.container_id[:12]})"):
             cgroup.enter()
     flags = 0
     for ns in linux.get("namespaces") or []:
@@ -282,7 +282,7 @@ def join_container(process: dict[str, Any], pid: int, cgroup: Cgroup | None, pro
     """``docker exec``: enter the namespaces of ``pid`` (the shim already joined its PID ns)."""
     reset_signals()
     if cgroup is not None:
-        with progress.step(f"join cgroup csim/{cgroup.container_id[:12]}"):
+        with progress.step(f"echo 0 > {cgroup.self_file} (join cgroup csim/{cgroup.container_id[:12]})"):
             cgroup.enter()
     # The mount namespace last: after it, /proc/<pid> of the host is out of reach,
     # so its root is opened first and entered after (as nsenter --root does).
