@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.runtime.linux import syscalls as sc
+from simulator.runtime.oci.spec import DEFAULT_DEVICES  # runc makes these whatever the config says
 
 # OCI mount option -> (flags to set, flags to clear).
 _FLAGS: dict[str, tuple[int, int]] = {
@@ -49,15 +50,6 @@ _PROPAGATION: dict[str, int] = {
     "runbindable": sc.MS_UNBINDABLE | sc.MS_REC,
 }
 
-# runc creates these whatever the config says (libcontainer/specconv AllowedDevices).
-DEFAULT_DEVICES: tuple[tuple[str, int, int], ...] = (
-    ("/dev/null", 1, 3),
-    ("/dev/zero", 1, 5),
-    ("/dev/full", 1, 7),
-    ("/dev/random", 1, 8),
-    ("/dev/urandom", 1, 9),
-    ("/dev/tty", 5, 0),
-)
 _DEV_LINKS = (
     ("/proc/self/fd", "/dev/fd"),
     ("/proc/self/fd/0", "/dev/stdin"),

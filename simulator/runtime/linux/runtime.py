@@ -40,9 +40,9 @@ from simulator.runtime.linux.endpoints import NetworkEndpoints
 from simulator.runtime.linux.inspection import ContainerInspection
 from simulator.runtime.linux.launch import TaskLauncher
 from simulator.runtime.linux.network import ContainerNetworks
+from simulator.runtime.linux.shim import SHIM_EXIT_SECONDS
 from simulator.runtime.linux.state import ContainerDir, read_json, write_json_atomic
 from simulator.runtime.linux.tasks import (
-    SHIM_EXIT_SECONDS,
     ContainerRecord,
     LayerPaths,
     ShimProcess,

@@ -34,6 +34,7 @@ from simulator.runtime.linux.cgroups import Cgroup
 from simulator.runtime.linux.state import ProcessDir, write_json_atomic
 
 CREATED = b"\0"  # on the error pipe: set up, waiting for `start` (OCI create)
+SHIM_EXIT_SECONDS = 5.0  # how long a shim may take to end once its process is gone
 _DRAIN_SECONDS = 1.0
 _PIDFILE_SECONDS = 10.0
 
@@ -128,15 +129,19 @@ def spawn(launch: Launch, on_message: Callable[[dict[str, Any]], None]) -> ShimS
     return started
 
 
-def reap(shim_pid: int) -> None:
+def reap(shim_pid: int) -> bool:
     """Collect an exited shim's status if it is this process's child (no zombie left).
 
     The daemon forks each shim once; the shim calls ``setsid`` and outlives the
     daemon if it has to (it is then reparented to init, and after a restart it is
     nobody's child here: waitpid says so and there is nothing to collect).
+    Returns False while the shim is this process's child and still running.
     """
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(shim_pid, os.WNOHANG)
+    try:
+        done, _ = os.waitpid(shim_pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done != 0
 
 
 def run_shim(launch: Launch, ready_fd: int) -> NoReturn:  # pragma: no cover - forked

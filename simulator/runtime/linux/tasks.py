@@ -36,7 +36,6 @@ from simulator.runtime.protocol import Proc, ProcessHandle, ProcessIO
 from simulator.trace.tracer import SpanContext, Tracer
 
 T = TypeVar("T")
-SHIM_EXIT_SECONDS = 5.0
 
 
 class LayerPaths(Protocol):

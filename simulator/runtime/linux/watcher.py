@@ -6,10 +6,9 @@ init's), so ``waitpid`` cannot be relied on to tell when it ends;
 arrives through the json-file log the shim appends to, watched with inotify.
 One thread per process polls both and hands every chunk and the final exit
 status to callbacks; the runtime wraps those in ``post`` so they run on the
-world thread. The exit is
-reported as soon as the shim has written ``exit.json`` (as containerd's shim
-publishes a task-exit event before it ends); the shim's own end is the fallback
-when it dies without one.
+world thread. The exit is reported as soon as the shim has written
+``exit.json`` (as containerd's shim publishes a task-exit event before it
+ends); the shim's own end is the fallback when it dies without one.
 """
 
 from __future__ import annotations
@@ -22,12 +21,11 @@ from collections.abc import Callable
 
 from simulator.runtime.linux import syscalls as sc
 from simulator.runtime.linux.jsonlog import LogTail
-from simulator.runtime.linux.shim import reap
+from simulator.runtime.linux.shim import SHIM_EXIT_SECONDS, reap
 from simulator.runtime.linux.state import ProcessDir, read_json
 from simulator.runtime.protocol import ExitStatus
 
 _IDLE_MS = 1000
-SHIM_EXIT_SECONDS = 5.0
 
 
 def exit_status(pdir: ProcessDir) -> ExitStatus | None:
@@ -96,9 +94,9 @@ class ProcessWatcher(threading.Thread):
             # 10 ms): done after the exit is reported, off the path of `docker wait`.
             os.close(inotify)
             inotify = -1
-            if pidfd >= 0:
-                # Even when no longer following (runtime shut down), wait for the
-                # shim to end so it does not stay a zombie of this process.
+            if pidfd >= 0 and not reap(self.shim_pid):
+                # Our child still runs. Even when no longer following (runtime shut
+                # down), wait for it to end so it does not stay a zombie of this process.
                 select.select([pidfd], [], [], None if self._stopping.is_set() else SHIM_EXIT_SECONDS)
                 reap(self.shim_pid)
         finally:
