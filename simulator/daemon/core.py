@@ -104,7 +104,7 @@ class DaemonCore:
         return self.epoch + (self.now() if t is None else t)
 
     def time_ns(self) -> int:
-        return round((self.epoch + float(self.env.now)) * 1e9)  # ``wall()``, inlined: every event asks
+        return round(self.wall() * 1e9)
 
     def new_id(self) -> str:
         self.id_counter += 1
@@ -120,7 +120,7 @@ class DaemonCore:
     def work(self, seconds: float) -> simpy.Event:
         return self.env.timeout(seconds)
 
-    # Both build the attribute dict already stringified and hand it to ``EventLog.emit``:
+    # Builds the attribute dict already stringified and hands it to ``EventLog.emit``:
     # a container lifecycle logs about ten events, and ``EventLog.log``'s generic
     # conversion (a second dict) showed up in profiles.
     def container_event(self, c: Container, action: str, **extra: Any) -> None:
@@ -133,7 +133,7 @@ class DaemonCore:
         self.events.emit("container", action, c.id, attrs, self.time_ns())
 
     def event(self, type_: str, action: str, actor: str, **attrs: Any) -> None:
-        self.events.emit(type_, action, actor, {k: str(v) for k, v in attrs.items()}, self.time_ns())
+        self.events.log(type_, action, actor, attrs, time_ns=self.time_ns())
 
     # -- output ------------------------------------------------------------------
     def record_output(self, c: Container, stream: int, data: bytes) -> None:

@@ -244,9 +244,11 @@ class ContainerFs:
         for comp in path.split("/"):
             if comp in ("", "."):
                 continue
+            if comp == "..":
+                return None
             children = node.children
-            if children is None or node.kind != DIR or comp == "..":
-                return None if comp == ".." else _MISSING
+            if children is None or node.kind != DIR:
+                return _MISSING
             child = children.get(comp)
             if child is None:
                 return _MISSING
