@@ -141,3 +141,23 @@ def test_python_and_node(world: World) -> None:
     o = Out()
     assert run_node(o, 'console.log("hi", 1 + 1, true, [1, 2])') == 0  # type: ignore[arg-type]
     assert o.text == "hi 2 true [ 1, 2 ]\n"
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # Each expected output is what busybox sh prints for the same script.
+        (
+            "for i in 1 2 3 4; do if [ $i = 2 ]; then continue; fi; "
+            'if [ $i = 4 ]; then break; fi; echo -n $i; done; echo " $?"',
+            "13 0\n",
+        ),
+        ('i=0; while true; do i=$((i+1)); [ $i -gt 3 ] && break; echo -n $i; done; echo " $i"', "123 4\n"),
+        ("for a in x y; do for b in 1 2 3; do [ $b = 2 ] && continue 2; echo -n $a$b; done; done; echo", "x1y1\n"),
+        ('for a in x y; do for b in 1 2; do echo -n $a$b; break 2; done; done; echo " $a"', "x1 x\n"),
+        ("for i in 1 2; do false; continue; done; echo $?", "0\n"),
+    ],
+)
+def test_break_and_continue_in_loops(world: World, script: str, expected: str) -> None:
+    code, out, err = sh(world, script)
+    assert (code, out, err) == (0, expected, "")

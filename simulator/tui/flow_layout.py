@@ -22,6 +22,7 @@ import networkx as nx
 from rich.style import Style
 from rich.text import Text
 
+from simulator.trace.export_perfetto import HOP_LABELS
 from simulator.trace.span import HOPS
 
 __all__ = [
@@ -35,17 +36,7 @@ __all__ = [
     "render_flow",
 ]
 
-HOP_TITLES: dict[str, str] = {
-    "cli": "CLI",
-    "api": "REST API",
-    "dockerd": "dockerd",
-    "containerd": "containerd",
-    "shim": "shim",
-    "runc": "runc",
-    "kernel": "kernel",
-    "registry": "registry",
-    "builder": "builder",
-}
+HOP_TITLES: dict[str, str] = HOP_LABELS  # the same names the trace exports use
 
 TRACE_COLOURS: tuple[str, ...] = (
     "#ffb000",

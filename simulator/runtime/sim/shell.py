@@ -344,6 +344,17 @@ class Shell(Expander):
             raise ShellExit(2)
         yield from self.proc.cpu(self.proc.kernel.params.builtin_cost)
 
+    def _loop_body(
+        self, body: ast.Node, fds: dict[int, Any], code: int
+    ) -> Generator[simpy.Event, Any, tuple[int, bool]]:
+        """One pass of a loop's body: its exit code (``code`` when cut short) and whether to leave."""
+        try:
+            return (yield from self.execute(body, fds)), False
+        except LoopControl as ctl:
+            if ctl.levels > 1:  # `break 2`: the enclosing loop handles the rest
+                raise LoopControl(ctl.kind, ctl.levels - 1) from None
+            return code, ctl.kind == "break"
+
     def _exec_loop(self, node: ast.Loop, fds: dict[int, Any]) -> Gen:
         fds = yield from self.redirected(node.redirects, fds)
         code = 0
@@ -356,13 +367,9 @@ class Shell(Expander):
                 self.cond_depth -= 1
             if (cond == 0) == node.until:
                 break
-            try:
-                code = yield from self.execute(node.body, fds)
-            except LoopControl as ctl:
-                if ctl.levels > 1:
-                    raise LoopControl(ctl.kind, ctl.levels - 1) from None
-                if ctl.kind == "break":
-                    break
+            code, leave = yield from self._loop_body(node.body, fds, code)
+            if leave:
+                break
         return code
 
     def _exec_for(self, node: ast.For, fds: dict[int, Any]) -> Gen:
@@ -375,13 +382,9 @@ class Shell(Expander):
         for value in values:
             yield from self._tick()
             self.vars[node.var] = value
-            try:
-                code = yield from self.execute(node.body, fds)
-            except LoopControl as ctl:
-                if ctl.levels > 1:
-                    raise LoopControl(ctl.kind, ctl.levels - 1) from None
-                if ctl.kind == "break":
-                    break
+            code, leave = yield from self._loop_body(node.body, fds, code)
+            if leave:
+                break
         return code
 
     def _exec_case(self, node: ast.Case, fds: dict[int, Any]) -> Gen:
