@@ -32,6 +32,20 @@ def test_bus_is_the_tracer_sink_and_keeps_end_order() -> None:
     assert bus.count == 2
 
 
+def test_a_started_span_is_the_span_the_bus_keeps() -> None:
+    clock = [1.0]
+    bus = TraceBus()
+    tracer = Tracer(lambda: clock[0], bus)
+    ctx = tracer.start("dockerd", "ContainerStart", container="web")
+    assert (ctx.start, ctx.end) == (1.0, 1.0)  # open: no time has passed yet
+    assert len(bus) == 0  # nothing is published before it ends
+    clock[0] = 3.5
+    span = tracer.end(ctx, status=204)
+    assert span is ctx and bus.spans() == [ctx]
+    assert (span.start, span.end, span.duration) == (1.0, 3.5, 2.5)
+    assert span.attrs == {"container": "web", "status": 204}
+
+
 def test_ring_drops_oldest_but_counts_everything() -> None:
     bus = TraceBus(max_spans=3)
     for i in range(1, 6):

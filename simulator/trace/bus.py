@@ -72,7 +72,9 @@ class TraceBus:
         # trace_id -> its retained spans in arrival order; dict order is the
         # order in which traces were first seen.
         # A defaultdict: publishing indexes a span with one lookup (see ``__call__``).
-        self._by_trace: defaultdict[str, deque[Span]] = defaultdict(deque)
+        # Lists, not deques: a trace holds a handful of spans, and an empty deque
+        # alone takes over 600 bytes (a request is a trace: four per lifecycle).
+        self._by_trace: defaultdict[str, list[Span]] = defaultdict(list)
         self._subscribers: tuple[SpanCallback, ...] = ()  # copy-on-write: publishing reads it unlocked
         self._lock = threading.Lock()
         self._count = 0
@@ -100,7 +102,7 @@ class TraceBus:
     def _evict_oldest(self) -> None:
         old = self._ring.popleft()
         same_trace = self._by_trace[old.trace_id]
-        same_trace.popleft()  # the oldest overall is the oldest of its trace
+        del same_trace[0]  # the oldest overall is the oldest of its trace
         if not same_trace:
             del self._by_trace[old.trace_id]
 
