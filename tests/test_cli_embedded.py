@@ -25,6 +25,37 @@ def test_run_exit_code_and_streams(world: World) -> None:
     assert world.run_cli(["ps", "-aq"]).stdout == ""  # --rm removed it
 
 
+def test_it_needs_a_terminal_on_stdin_as_in_docker(world: World) -> None:
+    # docker's CheckTty: refused before anything is created (run) or after the container is found (exec).
+    r = world.run_cli(["run", "-it", "busybox", "sh"])
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", "the input device is not a TTY\n")
+    assert world.run_cli(["ps", "-aq"]).stdout == ""
+    assert world.run_cli(["images", "-q"]).stdout == ""  # not even pulled
+    assert world.run_cli(["run", "-d", "--name", "box", "busybox", "sleep", "100"]).exit_code == 0
+    r = world.run_cli(["exec", "-it", "box", "sh"])
+    assert (r.exit_code, r.stderr) == (1, "the input device is not a TTY\n")
+    r = world.run_cli(["exec", "-it", "nosuch", "sh"])
+    assert (r.exit_code, r.stderr) == (1, "Error response from daemon: No such container: nosuch\n")
+    assert world.run_cli(["run", "-dit", "--name", "bg", "busybox", "sh"]).exit_code == 0  # detached: no check
+    assert world.run_cli(["run", "-t", "--rm", "busybox", "echo", "hi"]).stdout == "hi\r\n"  # -t alone: fine
+
+
+def test_i_reads_the_commands_own_stdin_never_the_processes(world: World) -> None:
+    """An embedded command (TUI, lesson, test) has no input unless given one: ``-i cat`` ends at once."""
+    import io
+
+    from simulator.client.main import execute
+
+    assert world.run_cli(["run", "-i", "--rm", "busybox", "cat"]).exit_code == 0
+    out, err = io.StringIO(), io.StringIO()
+    code = execute(world, ["run", "-i", "--rm", "busybox", "cat"], out, err, stdin=io.BytesIO(b"data\n"))
+    assert (code, out.getvalue()) == (0, "data\n")
+    world.run_cli(["run", "-d", "--name", "box", "busybox", "sleep", "100"])
+    out = io.StringIO()
+    assert execute(world, ["exec", "-i", "box", "cat"], out, io.StringIO(), stdin=io.BytesIO(b"to exec\n")) == 0
+    assert out.getvalue() == "to exec\n"
+
+
 def test_detached_nginx_is_up_and_listed(world: World) -> None:
     r = world.run_cli(["run", "-d", "--name", "web", "nginx"])
     assert r.exit_code == 0 and len(r.stdout.strip()) == 64

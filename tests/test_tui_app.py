@@ -246,3 +246,20 @@ async def test_spans_arriving_under_a_modal_screen_redraw_the_main_screen() -> N
             app.tick(0.2)
         assert len(app.timeline) > 0 and app.is_running
         assert app.cursor >= 0 and "step" in str(app.main.query_one(TimelineBar).render())
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+async def test_run_it_in_the_console_is_refused_as_docker_does_and_the_console_stays_usable(language: str) -> None:
+    """The console is no terminal: ``-it`` gets docker's answer plus a hint, ``-i`` gets no input; nothing hangs."""
+    backend = _world_backend()
+    app = make_app(backend, language=language, animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _type(pilot, app, "run -it busybox sh")
+        await _type(pilot, app, "run -i --name cat1 busybox cat")
+        await _type(pilot, app, "ps -a --format {{.Names}}")
+        console = _console(app)
+        assert "the input device is not a TTY" in console
+        assert ("exec box ps" in console) and (("콘솔" in console) == (language == "ko"))
+        assert console.rstrip().endswith("cat1")  # only cat1 was created, and it ran to its end
+        app.seek(len(app.timeline) - 1)
+        assert _containers(app) == {"cat1": "exited"}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from simulator.client.output import ProgressPrinter, ellipsis, table
 from simulator.client.session import CliError, Session
 from simulator.client.template import TemplateError, compile_template
-from simulator.client.terminal import raw_terminal, stdin_is_terminal, stdin_pump, write_raw
+from simulator.client.terminal import NOT_A_TTY, raw_terminal, stdin_pump, write_raw
 from simulator.client.units import created_ago, parse_size
 from simulator.model.errors import DockerError
 from simulator.model.reference import normalize
@@ -147,7 +146,22 @@ def _write_entry(s: Session, entry: Any) -> None:
     stream.write(entry.data.decode("utf-8", "replace"))
 
 
+def _check_tty(s: Session, a: argparse.Namespace) -> None:
+    """The docker CLI's ``CheckTty``: ``-it`` attached needs a terminal on stdin (checked before any change)."""
+    if a.interactive and a.tty and not a.detach and not s.stdin_tty:
+        raise CliError(NOT_A_TTY, 1)
+
+
+def _send_stdin(s: Session, hijack: Any) -> None:
+    """``-i`` without a terminal: send all of stdin (none if the command has none), then half-close."""
+    data = s.stdin.read() if s.stdin is not None else b""
+    if data:
+        hijack.feed(data)
+    hijack.feed(None)
+
+
 def cmd_run(s: Session, a: argparse.Namespace) -> int:
+    _check_tty(s, a)
     try:
         normalize(a.image)
     except DockerError as err:
@@ -157,17 +171,14 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
     except DockerError as err:
         raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
     attach = None
-    interactive = a.interactive and not a.detach and stdin_is_terminal()
+    interactive = a.interactive and not a.detach and s.stdin_tty
     if not a.detach:
         q = {"stream": 1, "stdout": 1, "stderr": 1}
         if a.interactive:
             q["stdin"] = 1
         attach = s.call("POST", f"/containers/{cid}/attach", q)
         if a.interactive and not interactive and attach.hijack not in (None, True):
-            data = b"" if sys.stdin is None else sys.stdin.buffer.read()
-            if data:
-                attach.hijack.feed(data)
-            attach.hijack.feed(None)
+            _send_stdin(s, attach.hijack)
     wait = s.call("POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"})
     start = s.call("POST", f"/containers/{cid}/start")
     if start.status >= 400:
@@ -179,9 +190,10 @@ def cmd_run(s: Session, a: argparse.Namespace) -> int:
         s.out.write(cid + "\n")
         return 0
     if attach is not None:
-        if interactive and attach.hijack not in (None, True):
-            with raw_terminal(a.tty):
-                s.drain(attach, lambda e: write_raw(s.out, e.data), follow=True, stdin=stdin_pump(attach.hijack.feed))
+        if interactive and s.stdin is not None and attach.hijack not in (None, True):
+            pump = stdin_pump(s.stdin, attach.hijack.feed)
+            with raw_terminal(s.stdin, a.tty):
+                s.drain(attach, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
         else:
             s.drain(attach, lambda e: _write_entry(s, e))
     result = s.drain(wait)
@@ -412,7 +424,8 @@ def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
 
 
 def cmd_exec(s: Session, a: argparse.Namespace) -> int:
-    info = s.json("GET", f"/containers/{a.container}/json")
+    info = s.json("GET", f"/containers/{a.container}/json")  # "No such container" comes first, as in docker
+    _check_tty(s, a)
     body = {
         "User": a.user,
         "Privileged": False,
@@ -433,15 +446,13 @@ def cmd_exec(s: Session, a: argparse.Namespace) -> int:
         raise DockerError(resp.body.get("message", ""), resp.status)
     if a.detach:
         return 0
-    if a.interactive and resp.hijack not in (None, True) and stdin_is_terminal():
-        with raw_terminal(a.tty):
-            s.drain(resp, lambda e: write_raw(s.out, e.data), follow=True, stdin=stdin_pump(resp.hijack.feed))
+    if a.interactive and resp.hijack not in (None, True) and s.stdin is not None and s.stdin_tty:
+        pump = stdin_pump(s.stdin, resp.hijack.feed)
+        with raw_terminal(s.stdin, a.tty):
+            s.drain(resp, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
     else:
         if a.interactive and resp.hijack not in (None, True):
-            data = b"" if sys.stdin is None else sys.stdin.buffer.read()
-            if data:
-                resp.hijack.feed(data)
-            resp.hijack.feed(None)
+            _send_stdin(s, resp.hijack)
         s.drain(resp, lambda e: _write_entry(s, e))
     result = s.json("GET", f"/exec/{eid}/json")
     _ = info

@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.client.parser import DockerArgParser
 from simulator.client.session import CliError
+from simulator.client.terminal import process_stdin
 
 _CONTAINER_OPS = ("start", "stop", "kill", "restart", "pause", "unpause")
 
@@ -262,8 +263,13 @@ def trace_export(s: Any, a: argparse.Namespace) -> int:
     return 0
 
 
-def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, transport: Any = None) -> int:
-    """Parse and run one command line against ``world`` (or ``transport``); returns the exit code."""
+def execute(
+    world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, transport: Any = None, stdin: Any = None
+) -> int:
+    """Parse and run one command line against ``world`` (or ``transport``); returns the exit code.
+
+    ``stdin`` is what ``-i`` reads (a binary stream); without one the command has no input.
+    """
     from simulator.client.session import EmbeddedTransport, Session
     from simulator.model.errors import DockerError
 
@@ -281,7 +287,7 @@ def execute(world: Any, argv: list[str], out: Any, err: Any, tty: bool = False, 
     if not a.cmd:
         out.write(parser.format_help())
         return 0
-    s = Session(transport or EmbeddedTransport(world), out, err, argv, tty=tty)
+    s = Session(transport or EmbeddedTransport(world), out, err, argv, tty=tty, stdin=stdin)
     code = 1
     try:
         code = dispatch(s, a)
@@ -463,7 +469,7 @@ def _main(argv: list[str] | None = None) -> int:
     if host:
         from simulator.client.http_transport import HttpTransport
 
-        return execute(None, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty(), transport=HttpTransport(host))
+        return execute(None, argv, sys.stdout, sys.stderr, sys.stdout.isatty(), HttpTransport(host), process_stdin())
 
     explicit = _global_value(argv, "--state")
     backend = _global_value(argv, "--backend") or os.environ.get("CSIM_BACKEND", "sim")
@@ -485,7 +491,7 @@ def _main(argv: list[str] | None = None) -> int:
     try:
         if backend == "linux":
             world.ensure_base_images()
-        code = execute(world, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty())
+        code = execute(world, argv, sys.stdout, sys.stderr, tty=sys.stdout.isatty(), stdin=process_stdin())
     except KeyboardInterrupt:
         code = 130
     finally:

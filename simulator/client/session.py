@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import IO, Any, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
 from simulator.api.messages import ApiRequest, ApiResponse
+from simulator.client.terminal import is_terminal
 from simulator.model.errors import DockerError
 
 
@@ -84,11 +85,23 @@ class EmbeddedTransport:
 class Session:
     """Sends API requests for one command line and prints to the given streams."""
 
-    def __init__(self, transport: Transport, out: IO[str], err: IO[str], argv: list[str], tty: bool = False) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        out: IO[str],
+        err: IO[str],
+        argv: list[str],
+        tty: bool = False,
+        stdin: BinaryIO | None = None,
+    ) -> None:
         self.transport = transport
         self.out = out
         self.err = err
         self.tty = tty
+        # What ``-i`` reads: the shell's stdin for a typed command line; None (no input,
+        # as ``</dev/null``) where csim runs a command for the TUI, a lesson or a test.
+        self.stdin = stdin
+        self.stdin_tty = is_terminal(stdin)
         self.ctx = transport.start_command(argv)
 
     def finish(self, exit_code: int) -> None:

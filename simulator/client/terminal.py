@@ -7,24 +7,36 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 Post = Callable[[Callable[[], None]], None]
 
 
-def stdin_is_terminal() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
+NOT_A_TTY = "the input device is not a TTY"
+"""The docker CLI's answer to ``run -it``/``exec -it`` when its stdin is no terminal (exit 1)."""
 
 
-def stdin_pump(feed: Callable[[bytes | None], None]) -> Callable[[Post], None]:
-    """A starter that reads the user's stdin on a thread and hands each chunk to ``feed`` via ``post``.
+def process_stdin() -> BinaryIO | None:
+    """This process's stdin as bytes, for a command line typed in a shell (None if it has none)."""
+    return None if sys.stdin is None else sys.stdin.buffer
+
+
+def is_terminal(stream: BinaryIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def stdin_pump(stdin: BinaryIO, feed: Callable[[bytes | None], None]) -> Callable[[Post], None]:
+    """A starter that reads ``stdin`` on a thread and hands each chunk to ``feed`` via ``post``.
 
     End of input (Ctrl-D at a line start, or a closed pipe) is passed on as ``None``,
     the half-close the docker CLI sends.
     """
 
     def start(post: Post) -> None:
-        fd = sys.stdin.fileno()
+        fd = stdin.fileno()
 
         def reader() -> None:
             while True:
@@ -43,15 +55,15 @@ def stdin_pump(feed: Callable[[bytes | None], None]) -> Callable[[Post], None]:
 
 
 @contextlib.contextmanager
-def raw_terminal(enabled: bool) -> Iterator[None]:
-    """Put the terminal in raw mode (keys go to the container's pty as typed), and restore it."""
-    if not enabled or not stdin_is_terminal():
+def raw_terminal(stdin: BinaryIO | None, enabled: bool) -> Iterator[None]:
+    """Put the terminal ``stdin`` in raw mode (keys go to the container's pty as typed), and restore it."""
+    if not enabled or stdin is None or not is_terminal(stdin):
         yield
         return
     import termios
     import tty
 
-    fd = sys.stdin.fileno()
+    fd = stdin.fileno()
     saved = termios.tcgetattr(fd)
     try:
         tty.setraw(fd)

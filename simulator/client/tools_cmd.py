@@ -23,9 +23,9 @@ def add_image_tool_parsers(sub: Any) -> None:
 
 def cmd_load(s: Session, a: argparse.Namespace) -> int:
     if a.input == "-":
-        if sys.stdin is None or sys.stdin.isatty():
+        if s.stdin is None or s.stdin_tty:
             raise CliError("requested load from stdin, but stdin is empty", 1)
-        data = sys.stdin.buffer.read()
+        data = s.stdin.read()
     else:
         try:
             data = Path(a.input).read_bytes()

@@ -36,6 +36,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from simulator.client.terminal import NOT_A_TTY
 from simulator.trace.events import DockerEvent
 from simulator.trace.span import Span
 from simulator.tui.app_screens import ScreenActions
@@ -483,7 +484,10 @@ class CsimApp(ScreenActions, App[None]):
             self.call_from_thread(self._command_finished, result, snapshot, first_new)
 
     def _command_finished(self, result: CommandResult, snapshot: WorldSnapshot | None, first_new: int) -> None:
-        self.main.query_one(Console).output(result.stdout, result.stderr)
+        console = self.main.query_one(Console)
+        console.output(result.stdout, result.stderr)
+        if NOT_A_TTY in result.stderr:
+            console.info(tr("console.no_tty", self.language))
         before = len(self.timeline)
         self.drain()
         if snapshot is not None:

@@ -69,6 +69,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
     ),
     "console.bad_quoting": ("csim: cannot parse command line: {error}", "csim: 명령줄을 해석할 수 없습니다: {error}"),
     "console.backend_error": ("csim: the backend failed: {error}", "csim: 백엔드 오류: {error}"),
+    "console.no_tty": (
+        "This console is not a terminal, so -it has nothing to attach to (docker says the same without one). "
+        "Try  run -d --name box busybox sleep 3600  then  exec box ps , or type  csim run -it …  in a shell.",
+        "이 콘솔은 터미널이 아니어서 -it로 연결할 곳이 없습니다 (터미널이 없으면 docker도 같은 오류를 냅니다). "
+        "run -d --name box busybox sleep 3600  후  exec box ps 를 입력하거나, 셸에서  csim run -it … 을 실행하세요.",
+    ),
     "notify.error": ("command failed (exit {code})", "명령 실패 (종료 코드 {code})"),
     "notify.language": ("language: English", "언어: 한국어"),
     "notify.theme": ("theme: {theme}", "테마: {theme}"),
