@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from simulator.des.world import World
 
@@ -76,12 +79,109 @@ def test_shared_base_layers_already_exist(world: World) -> None:
     assert "Status: Image is up to date for python:3.12-slim" in again.stdout
 
 
+USAGE_RUN = "\nUsage:  csim run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'csim run --help' for more information\n"
+
+# What docker CLI 28 prints for each (with "docker" read as "csim"), and its exit code.
+DOCKER_28_REFUSALS = [
+    (["frob"], 1, "csim: unknown command: csim frob\n\nRun 'csim --help' for more information\n"),
+    (
+        ["network", "frob"],
+        1,
+        "csim: unknown command: csim network frob\n\nUsage:  csim network\n\n"
+        "Run 'csim network --help' for more information\n",
+    ),
+    (
+        ["ps", "a"],
+        1,
+        "csim: 'csim ps' accepts no arguments\n\nUsage:  csim ps [OPTIONS]\n\n"
+        "Run 'csim ps --help' for more information\n",
+    ),
+    (
+        ["logs", "a", "b"],
+        1,
+        "csim: 'csim logs' requires 1 argument\n\nUsage:  csim logs [OPTIONS] CONTAINER\n\n"
+        "Run 'csim logs --help' for more information\n",
+    ),
+    (
+        ["rename", "a"],
+        1,
+        "csim: 'csim rename' requires 2 arguments\n\nUsage:  csim rename CONTAINER NEW_NAME\n\n"
+        "Run 'csim rename --help' for more information\n",
+    ),
+    (
+        ["exec", "box"],
+        1,
+        "csim: 'csim exec' requires at least 2 arguments\n\nUsage:  csim exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
+        "See 'csim exec --help' for more information\n",
+    ),
+    (
+        ["run"],
+        1,
+        "csim: 'csim run' requires at least 1 argument\n\nUsage:  csim run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+        "See 'csim run --help' for more information\n",
+    ),
+    (
+        ["images", "a", "b"],
+        1,
+        "csim: 'csim images' requires at most 1 argument\n\nUsage:  csim images [OPTIONS] [REPOSITORY[:TAG]]\n\n"
+        "Run 'csim images --help' for more information\n",
+    ),
+    (
+        ["network", "create"],
+        1,
+        "csim: 'csim network create' requires 1 argument\n\nUsage:  csim network create [OPTIONS] NETWORK\n\n"
+        "Run 'csim network create --help' for more information\n",
+    ),
+    (
+        ["ps", "-z"],
+        125,
+        "unknown shorthand flag: 'z' in -z\n\nUsage:  csim ps [OPTIONS]\n\nRun 'csim ps --help' for more information\n",
+    ),
+    (
+        ["ps", "--format"],
+        125,
+        "flag needs an argument: --format\n\nUsage:  csim ps [OPTIONS]\n\nRun 'csim ps --help' for more information\n",
+    ),
+    (
+        ["stop", "-t", "abc", "x"],
+        125,
+        'invalid argument "abc" for "-t, --timeout" flag: strconv.ParseInt: parsing "abc": invalid syntax\n\n'
+        "Usage:  csim stop [OPTIONS] CONTAINER [CONTAINER...]\n\nRun 'csim stop --help' for more information\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "stderr"), DOCKER_28_REFUSALS, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
+def test_command_line_refusals_are_docker_28s(world: World, argv: list[str], code: int, stderr: str) -> None:
+    before = world.run_cli(["ps", "-aq"]).stdout
+    r = world.run_cli(argv)
+    assert (r.exit_code, r.stdout, r.stderr) == (code, "", stderr)
+    assert world.run_cli(["ps", "-aq"]).stdout == before
+
+
+def test_help_is_the_commands_output_and_never_leaves_the_world(world: World) -> None:
+    r = world.run_cli(["ps", "--help"])  # used to print to the process's stdout and raise SystemExit
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert r.stdout.startswith("\nUsage:  csim ps [OPTIONS]\n\nList containers\n\nOptions:\n")
+    assert "-a, --all" in r.stdout
+    group = world.run_cli(["network"])  # a group named alone: its help, exit 0, as docker
+    assert group.exit_code == 0 and "Commands:\n  ls          List networks\n" in group.stdout
+    assert "Run 'csim network COMMAND --help' for more information on a command." in group.stdout
+    top = world.run_cli(["--help"])
+    assert top.exit_code == 0 and "  lesson      Interactive lessons" in top.stdout  # csim's own commands too
+
+
 def test_errors_are_docker_worded(world: World) -> None:
     r = world.run_cli(["run", "--foo", "busybox"])
-    assert (r.exit_code, r.stderr) == (125, "unknown flag: --foo\nSee 'csim run --help'.\n")
+    assert (r.exit_code, r.stderr) == (125, "unknown flag: --foo\n" + USAGE_RUN)
     r = world.run_cli(["run", "Busybox"])
-    assert r.exit_code == 125
-    assert "invalid reference format: repository name (library/Busybox) must be lowercase" in r.stderr
+    assert (r.exit_code, r.stderr) == (
+        125,
+        "csim: invalid reference format: repository name (library/Busybox) must be lowercase\n\n"
+        "Run 'csim run --help' for more information\n",
+    )
     r = world.run_cli(["stop", "nosuch"])
     assert (r.exit_code, r.stderr) == (1, "Error response from daemon: No such container: nosuch\n")
     r = world.run_cli(["inspect", "nosuch"])
@@ -90,7 +190,11 @@ def test_errors_are_docker_worded(world: World) -> None:
     assert r.exit_code == 1 and "unclosed action" in r.stderr
     r = world.run_cli(["run", "busybox", "nosuchcmd"])
     assert r.exit_code == 127
-    assert 'exec: "nosuchcmd": executable file not found in $PATH' in r.stderr
+    assert "\ncsim: Error response from daemon: failed to create task" in r.stderr  # after the pull
+    assert r.stderr.endswith(
+        'exec: "nosuchcmd": executable file not found in $PATH: unknown\n\n'
+        "Run 'csim run --help' for more information\n"
+    )
     r = world.run_cli(["pull", "nosuchimage"])
     assert r.exit_code == 1
     assert "pull access denied for nosuchimage, repository does not exist" in r.stderr
@@ -194,4 +298,108 @@ def test_version_flag_and_unknown_global_flag() -> None:
     version = subprocess.run([*run, "--version"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert version.stdout.startswith("csim version ")
     bogus = subprocess.run([*run, "--bogus"], env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert (bogus.returncode, bogus.stderr) == (125, "unknown flag: --bogus\nSee 'csim --help'.\n")
+    assert (bogus.returncode, bogus.stderr) == (
+        125,
+        "unknown flag: --bogus\n\nUsage:  csim [OPTIONS] COMMAND [ARG...]\n\nRun 'csim --help' for more information\n",
+    )
+    helped = subprocess.run([*run, "tui", "--help"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert helped.returncode == 0 and helped.stdout.startswith("\nUsage:  csim tui [OPTIONS]\n")
+
+
+# The keys docker CLI 28 prints for ``--format json`` (seen against a private dockerd 20.10).
+JSON_ROW_KEYS = {
+    "ps": ["Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks",
+           "Platform", "Ports", "RunningFor", "Size", "State", "Status"],
+    "images": ["Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size",
+               "Tag", "UniqueSize", "VirtualSize"],
+    "network ls": ["CreatedAt", "Driver", "ID", "IPv4", "IPv6", "Internal", "Labels", "Name", "Scope"],
+    "volume ls": ["Availability", "Driver", "Group", "Labels", "Links", "Mountpoint", "Name", "Scope", "Size",
+                  "Status"],
+}  # fmt: skip
+
+
+def test_listings_print_docker_json_rows_and_table_alone_is_the_default(world: World) -> None:
+    world.run_cli(["run", "-d", "--name", "j1", "busybox", "sleep", "100"])
+    world.run_cli(["volume", "create", "v1"])
+    for command, keys in JSON_ROW_KEYS.items():
+        argv = command.split()
+        r = world.run_cli([*argv, "--format", "json"])
+        assert r.exit_code == 0, r.stderr
+        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        assert rows and all(list(row) == keys for row in rows)  # sorted keys, as Go marshals them
+        assert all(isinstance(v, str) for row in rows for k, v in row.items() if k != "Platform")
+        assert world.run_cli([*argv, "--format", "table"]).stdout == world.run_cli(argv).stdout
+    ps = json.loads(world.run_cli(["ps", "--format", "json"]).stdout)
+    assert (ps["Names"], ps["State"], ps["RunningFor"].endswith(" ago")) == ("j1", "running", True)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+", ps["CreatedAt"])  # Go's time.String()
+    images = json.loads(world.run_cli(["images", "--format", "json"]).stdout)
+    assert (images["Repository"], images["Tag"], images["Containers"]) == ("busybox", "latest", "N/A")
+    names = world.run_cli(["network", "ls", "--format", "table {{.Name}}\\t{{.Driver}}"]).stdout.splitlines()
+    assert names[0].split() == ["NAME", "DRIVER"] and "bridge    bridge" in names
+    vols = world.run_cli(["volume", "ls", "--format", "table {{.Name}}"]).stdout
+    assert vols == "VOLUME NAME\nv1\n"
+    assert world.run_cli(["network", "ls", "-q", "-f", "name=bri"]).stdout.count("\n") == 1
+
+
+def test_inspect_format_json_is_one_compact_array(world: World) -> None:
+    world.run_cli(["volume", "create", "v1"])
+    world.run_cli(["volume", "create", "v2"])
+    r = world.run_cli(["volume", "inspect", "--format", "json", "v1", "v2"])
+    assert r.stdout.count("\n") == 1 and r.stdout.startswith('[{"CreatedAt":')
+    volumes = json.loads(r.stdout)
+    assert [v["Name"] for v in volumes] == ["v1", "v2"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", volumes[0]["CreatedAt"])  # RFC3339, whole seconds
+
+
+def test_filter_values_are_checked_as_flags(world: World) -> None:
+    for argv in (["ps", "-f", "foo"], ["network", "ls", "-f", "foo"], ["images", "--filter", "x"]):
+        r = world.run_cli(argv)
+        assert r.exit_code == 125
+        assert r.stderr.startswith(
+            f'invalid argument "{argv[-1]}" for "-f, --filter" flag: bad format of filter (expected name=value)\n\n'
+        )
+
+
+def test_help_lists_flags_as_docker_does(world: World) -> None:
+    run = world.run_cli(["run", "--help"]).stdout
+    assert "      --network network     Connect a container to a network\n" in run  # --network, not --net
+    assert "  -e, --env list" in run and "  -m, --memory bytes" in run
+    stop = world.run_cli(["stop", "--help"]).stdout
+    assert "Options:\n  -h, --help           Print usage\n  -s, --signal string" in stop  # sorted by name
+    assert "  -t, --timeout int    Seconds to wait before killing the container\n" in stop
+
+
+def test_system_reset_help_keeps_the_world(tmp_path: Path) -> None:
+    env = {**os.environ, "CSIM_STATE": str(tmp_path / "state")}
+    run = [sys.executable, "-m", "simulator"]
+
+    def csim(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*run, *argv], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert csim("volume", "create", "keep").returncode == 0
+    helped = csim("system", "reset", "--help")
+    assert helped.returncode == 0 and "Usage:  csim system reset" in helped.stdout
+    assert csim("system", "reset", "extra").returncode == 1
+    assert csim("volume", "ls", "-q").stdout == "keep\n"  # neither wiped anything
+    assert csim("system", "reset").returncode == 0
+    assert csim("volume", "ls", "-q").stdout == ""
+
+
+def test_start_attach_copies_output_and_returns_the_exit_code(world: World) -> None:
+    import io
+
+    from simulator.client.main import execute
+
+    world.run_cli(["create", "--name", "sa", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])
+    r = world.run_cli(["start", "-a", "sa"])
+    assert (r.exit_code, r.stdout, r.stderr) == (3, "out\n", "err\n")  # no name echoed with -a
+    plain = world.run_cli(["start", "sa"])
+    assert (plain.exit_code, plain.stdout) == (0, "sa\n")
+    world.run_cli(["create", "-i", "--name", "si", "busybox", "cat"])
+    out = io.StringIO()
+    assert execute(world, ["start", "-ai", "si"], out, io.StringIO(), stdin=io.BytesIO(b"fed\n")) == 0
+    assert out.getvalue() == "fed\n"
+    world.run_cli(["create", "-it", "--name", "st", "busybox", "sh"])
+    assert world.run_cli(["start", "-ai", "st"]).stderr == "the input device is not a TTY\n"
+    both = world.run_cli(["start", "-a", "sa", "si"])
+    assert (both.exit_code, both.stderr) == (1, "you cannot start and attach multiple containers at once\n")

@@ -26,16 +26,32 @@ def add_build_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "build", command="build", help="build an image from a Dockerfile"
     )
-    p.add_argument("-t", "--tag", action="append", default=[])
-    p.add_argument("-f", "--file", default="")
-    p.add_argument("--build-arg", action="append", default=[], dest="build_arg")
-    p.add_argument("--label", action="append", default=[])
-    p.add_argument("--no-cache", action="store_true", dest="no_cache")
-    p.add_argument("--pull", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--rm", default="true")
-    p.add_argument("--force-rm", action="store_true", dest="force_rm")
-    p.add_argument("--target", default="")
+    p.add_argument(
+        "-t",
+        "--tag",
+        action="append",
+        default=[],
+        metavar="list",
+        help='Name and optionally a tag in the "name:tag" format',
+    )
+    p.add_argument(
+        "-f", "--file", default="", metavar="string", help='Name of the Dockerfile (Default is "PATH/Dockerfile")'
+    )
+    p.add_argument(
+        "--build-arg", action="append", default=[], dest="build_arg", metavar="list", help="Set build-time variables"
+    )
+    p.add_argument("--label", action="append", default=[], metavar="list", help="Set metadata for an image")
+    p.add_argument("--no-cache", action="store_true", dest="no_cache", help="Do not use cache when building the image")
+    p.add_argument("--pull", action="store_true", help="Always attempt to pull a newer version of the image")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID on success")
+    p.add_argument(
+        "--rm",
+        default="true",
+        metavar="string",
+        help='Remove intermediate containers after a successful build ("false" keeps them) (default "true")',
+    )
+    p.add_argument("--force-rm", action="store_true", dest="force_rm", help="Always remove intermediate containers")
+    p.add_argument("--target", default="", metavar="string", help="Set the target build stage to build.")
     p.add_argument("path")
     return p
 

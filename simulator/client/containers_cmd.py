@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from simulator.client.output import ProgressPrinter, ellipsis, table
+from simulator.client.output import (
+    ProgressPrinter,
+    ellipsis,
+    go_marshal,
+    go_time,
+    is_default_format,
+    row_json,
+    table,
+)
 from simulator.client.session import CliError, Session
 from simulator.client.template import TemplateError, compile_template
 from simulator.client.terminal import NOT_A_TTY, raw_terminal, stdin_pump, write_raw
@@ -16,29 +24,52 @@ from simulator.model.timefmt import human_duration
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--name", default="")
-    p.add_argument("-d", "--detach", action="store_true")
-    p.add_argument("-i", "--interactive", action="store_true")
-    p.add_argument("-t", "--tty", action="store_true")
-    p.add_argument("--rm", action="store_true")
-    p.add_argument("-e", "--env", action="append", default=[])
-    p.add_argument("-v", "--volume", action="append", default=[])
-    p.add_argument("-p", "--publish", action="append", default=[])
-    p.add_argument("-w", "--workdir", default="")
-    p.add_argument("-u", "--user", default="")
-    p.add_argument("-h", "--hostname", default="")
-    p.add_argument("-l", "--label", action="append", default=[])
-    p.add_argument("-m", "--memory", default="")
-    p.add_argument("--cpus", default="")
-    p.add_argument("--pids-limit", type=int, default=0)
-    p.add_argument("--network", "--net", default="")
-    p.add_argument("--network-alias", action="append", default=[])
-    p.add_argument("--restart", default="")
-    p.add_argument("--entrypoint", default=None)
-    p.add_argument("--stop-signal", default="")
-    p.add_argument("--stop-timeout", type=int, default=None)
-    p.add_argument("--read-only", action="store_true")
-    p.add_argument("--runtime", default="", help="the OCI runtime for this container (runc, crun, ...)")
+    p.add_argument("--name", default="", metavar="string", help="Assign a name to the container")
+    p.add_argument("-d", "--detach", action="store_true", help="Run container in background and print container ID")
+    p.add_argument("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    p.add_argument(
+        "--rm",
+        action="store_true",
+        help="Automatically remove the container and its associated anonymous volumes when it exits",
+    )
+    p.add_argument("-e", "--env", action="append", default=[], metavar="list", help="Set environment variables")
+    p.add_argument("-v", "--volume", action="append", default=[], metavar="list", help="Bind mount a volume")
+    p.add_argument(
+        "-p",
+        "--publish",
+        action="append",
+        default=[],
+        metavar="list",
+        help="Publish a container's port(s) to the host",
+    )
+    p.add_argument("-w", "--workdir", default="", metavar="string", help="Working directory inside the container")
+    p.add_argument(
+        "-u", "--user", default="", metavar="string", help="Username or UID (format: <name|uid>[:<group|gid>])"
+    )
+    p.add_argument("-h", "--hostname", default="", metavar="string", help="Container host name")
+    p.add_argument("-l", "--label", action="append", default=[], metavar="list", help="Set meta data on a container")
+    p.add_argument("-m", "--memory", default="", metavar="bytes", help="Memory limit")
+    p.add_argument("--cpus", default="", metavar="decimal", help="Number of CPUs")
+    p.add_argument(
+        "--pids-limit", type=int, default=0, metavar="int", help="Tune container pids limit (set -1 for unlimited)"
+    )
+    p.add_argument("--network", "--net", default="", metavar="network", help="Connect a container to a network")
+    p.add_argument(
+        "--network-alias",
+        action="append",
+        default=[],
+        metavar="list",
+        help="Add network-scoped alias for the container",
+    )
+    p.add_argument("--restart", default="", metavar="string", help="Restart policy to apply when a container exits")
+    p.add_argument("--entrypoint", default=None, metavar="string", help="Overwrite the default ENTRYPOINT of the image")
+    p.add_argument("--stop-signal", default="", metavar="string", help="Signal to stop the container")
+    p.add_argument(
+        "--stop-timeout", type=int, default=None, metavar="int", help="Timeout (in seconds) to stop a container"
+    )
+    p.add_argument("--read-only", action="store_true", help="Mount the container's root filesystem as read only")
+    p.add_argument("--runtime", default="", metavar="string", help="Runtime to use for this container")
     p.add_argument("image")
     p.add_argument("command", nargs=argparse.REMAINDER)
 
@@ -160,44 +191,82 @@ def _send_stdin(s: Session, hijack: Any) -> None:
     hijack.feed(None)
 
 
+def _run_failed(message: str) -> str:
+    """How ``docker run`` reports an error of its own or the daemon's (docker CLI 28's ``withHelp``)."""
+    return f"csim: {message}\n\nRun 'csim run --help' for more information"
+
+
+def _start_failure_code(message: str) -> int:
+    """docker run's ``toStatusError``: 127 for a missing program, 126 for one it may not run, else 125."""
+    if "executable file not found" in message or "no such file or directory" in message:
+        return 127
+    if "permission denied" in message or "is a directory" in message:
+        return 126
+    return 125
+
+
 def cmd_run(s: Session, a: argparse.Namespace) -> int:
     _check_tty(s, a)
     try:
         normalize(a.image)
     except DockerError as err:
-        raise CliError(f"csim: {err.message}.\nSee 'csim run --help'.", 125) from None
+        raise CliError(_run_failed(err.message), 125) from None
     try:
         cid = create_container(s, a)
     except DockerError as err:
-        raise CliError(f"csim: Error response from daemon: {err.message}.\nSee 'csim run --help'.", 125) from None
-    attach = None
-    interactive = a.interactive and not a.detach and s.stdin_tty
-    if not a.detach:
-        q = {"stream": 1, "stdout": 1, "stderr": 1}
-        if a.interactive:
-            q["stdin"] = 1
-        attach = s.call("POST", f"/containers/{cid}/attach", q)
-        if a.interactive and not interactive and attach.hijack not in (None, True):
-            _send_stdin(s, attach.hijack)
+        raise CliError(_run_failed(f"Error response from daemon: {err.message}"), 125) from None
+    attach = None if a.detach else _attach(s, cid, a.interactive)
     wait = s.call("POST", f"/containers/{cid}/wait", {"condition": "removed" if a.rm else "next-exit"})
     start = s.call("POST", f"/containers/{cid}/start")
     if start.status >= 400:
         msg = start.body.get("message", "")
-        code = 127 if "not found" in msg else 126 if "permission denied" in msg else 125
-        s.err.write(f"csim: Error response from daemon: {msg}.\n")
-        return code
-    if a.detach:
+        s.err.write(_run_failed(f"Error response from daemon: {msg}") + "\n")
+        return _start_failure_code(msg)
+    if attach is None:
         s.out.write(cid + "\n")
         return 0
-    if attach is not None:
-        if interactive and s.stdin is not None and attach.hijack not in (None, True):
-            pump = stdin_pump(s.stdin, attach.hijack.feed)
-            with raw_terminal(s.stdin, a.tty):
-                s.drain(attach, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
-        else:
-            s.drain(attach, lambda e: _write_entry(s, e))
+    return _follow(s, attach, wait, a.interactive, a.tty)
+
+
+def _attach(s: Session, cid: str, stdin: bool) -> Any:
+    """``POST /containers/{id}/attach`` before the start, as the CLI does, so no output is missed."""
+    q = {"stream": 1, "stdout": 1, "stderr": 1}
+    if stdin:
+        q["stdin"] = 1
+    attach = s.call("POST", f"/containers/{cid}/attach", q)
+    if stdin and not s.stdin_tty and attach.hijack not in (None, True):
+        _send_stdin(s, attach.hijack)
+    return attach
+
+
+def _follow(s: Session, attach: Any, wait: Any, stdin: bool, tty: bool) -> int:
+    """Copy the container's output (and a terminal's keys in) until it exits; its exit code."""
+    if stdin and s.stdin_tty and s.stdin is not None and attach.hijack not in (None, True):
+        pump = stdin_pump(s.stdin, attach.hijack.feed)
+        with raw_terminal(s.stdin, tty):
+            s.drain(attach, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
+    else:
+        s.drain(attach, lambda e: _write_entry(s, e))
     result = s.drain(wait)
     return int(result[0]["StatusCode"]) if result else 0
+
+
+def start_attached(s: Session, a: argparse.Namespace) -> int:
+    """``docker start -a [-i] CONTAINER``: attach, start, copy the output, exit with the container's code."""
+    if len(a.containers) > 1:
+        raise CliError("you cannot start and attach multiple containers at once", 1)
+    info = s.json("GET", f"/containers/{a.containers[0]}/json")
+    config = info.get("Config") or {}
+    if a.interactive and config.get("Tty") and not s.stdin_tty:
+        raise CliError(NOT_A_TTY, 1)
+    cid = str(info["Id"])
+    attach = _attach(s, cid, bool(a.interactive and config.get("OpenStdin")))
+    auto_remove = (info.get("HostConfig") or {}).get("AutoRemove")
+    wait = s.call("POST", f"/containers/{cid}/wait", {"condition": "removed" if auto_remove else "next-exit"})
+    start = s.call("POST", f"/containers/{cid}/start")
+    if start.status >= 400:
+        raise DockerError(start.body.get("message", ""), start.status)
+    return _follow(s, attach, wait, bool(a.interactive), bool(config.get("Tty")))
 
 
 def cmd_create(s: Session, a: argparse.Namespace) -> int:
@@ -226,6 +295,9 @@ def _each(s: Session, names: list[str], fn: Any, fail_label: str = "") -> int:
 
 def cmd_simple(op: str) -> Any:
     def run(s: Session, a: argparse.Namespace) -> int:
+        if op == "start" and (a.attach or a.interactive):
+            return start_attached(s, a)
+
         def one(name: str) -> None:
             q: dict[str, Any] = {}
             if getattr(a, "time", None) is not None:
@@ -272,23 +344,28 @@ def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 class PsRow:
-    """The fields ``docker ps --format`` exposes."""
+    """The fields ``docker ps --format`` exposes (and ``--format json`` prints)."""
 
     def __init__(self, c: dict[str, Any], now: float, trunc: bool) -> None:
         self.ID = c["Id"][:12] if trunc else c["Id"]
         self.Image = c["Image"]
         cmd = c["Command"]
         self.Command = '"' + (ellipsis(cmd, 20) if trunc else cmd) + '"'
-        self.CreatedAt = c["Created"]
-        self.RunningFor = created_ago(c["Created"], now).removesuffix(" ago")
+        self.CreatedAt = go_time(c["Created"])
+        self.RunningFor = created_ago(c["Created"], now)
         self.Status = c["Status"]
         self.State = c["State"]
         self.Ports = ", ".join(_port(p) for p in c.get("Ports") or [])
         self.Names = ",".join(n.lstrip("/") for n in c["Names"])
         self.Labels = ",".join(f"{k}={v}" for k, v in (c.get("Labels") or {}).items())
         self.Networks = ",".join((c.get("NetworkSettings") or {}).get("Networks") or {})
-        self.Mounts = ",".join(m.get("Name", m.get("Source", "")) for m in c.get("Mounts") or [])
-        self.Size = ""
+        mounts = c.get("Mounts") or []
+        self.Mounts = ",".join(m.get("Name", m.get("Source", "")) for m in mounts)
+        self.LocalVolumes = str(sum(1 for m in mounts if m.get("Type") == "volume" and m.get("Driver") == "local"))
+        self.Size = "0B"
+
+    def marshal_json(self) -> str:
+        return row_json({**vars(self), "Platform": None})
 
 
 def _port(p: dict[str, Any]) -> str:
@@ -304,12 +381,12 @@ def cmd_ps(s: Session, a: argparse.Namespace) -> int:
     if a.quiet:
         s.out.write("".join(r.ID + "\n" for r in items))
         return 0
-    if a.format:
+    if not is_default_format(a.format):
         return render_format(s, a.format, items)
     s.out.write(
         table(
             ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-            [[r.ID, r.Image, r.Command, r.RunningFor + " ago", r.Status, r.Ports, r.Names] for r in items],
+            [[r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names] for r in items],
         )
     )
     return 0
@@ -336,7 +413,13 @@ HEADERS = {
 }
 
 
-def render_format(s: Session, fmt: str, items: list[Any], id_header: str = "CONTAINER ID") -> int:
+def render_format(
+    s: Session,
+    fmt: str,
+    items: list[Any],
+    id_header: str = "CONTAINER ID",
+    headers: dict[str, str] | None = None,
+) -> int:
     """``--format``: a Go template per row, with docker's headers for ``table`` formats."""
     try:
         tpl = compile_template(fmt)
@@ -345,7 +428,7 @@ def render_format(s: Session, fmt: str, items: list[Any], id_header: str = "CONT
     try:
         lines = [tpl.execute(item) for item in items]
         if tpl.is_table:
-            names = {**HEADERS, "ID": id_header}
+            names = headers if headers is not None else {**HEADERS, "ID": id_header}
             header = tpl.header({f: names.get(f, f.upper()) for f in tpl.header_fields})
             rows = [line.split("\t") for line in lines]
             width = max([len(r) for r in rows] + [len(header.split("\t"))])
@@ -411,7 +494,9 @@ def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
             code = 1
             continue
         results.append(found)
-    if a.format:
+    if a.format == "json":  # the CLI's JSON inspector: every object, one compact array
+        s.out.write(go_marshal(results) + "\n")
+    elif a.format:
         try:
             tpl = compile_template(a.format, formatter=False)
             for r in results:

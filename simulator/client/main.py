@@ -13,22 +13,30 @@ import os
 import sys
 from typing import Any
 
-from simulator.client.parser import DockerArgParser
+from simulator.client.parser import CliHelp, DockerArgParser, filter_value, unknown_flag_message
 from simulator.client.session import CliError
 from simulator.client.terminal import process_stdin
+from simulator.client.usage import arg_count_error
 
 _CONTAINER_OPS = ("start", "stop", "kill", "restart", "pause", "unpause")
 
 
 def build_parser() -> DockerArgParser:
     root = DockerArgParser(prog="csim", command="", description="csim: watch Docker work, hop by hop")
-    root.add_argument("--trace", action="store_true", help="print the request's span tree")
-    root.add_argument("--state", default=None, help="state directory of the embedded world")
+    root.add_argument("--trace", action="store_true", help="Print the command's span tree on stderr when it ends")
+    root.add_argument(
+        "--state",
+        default=None,
+        metavar="string",
+        help='Directory of the embedded world (default $CSIM_STATE, else "~/.local/share/csim")',
+    )
     root.add_argument(
         "--backend",
         choices=["sim", "linux"],
         default=os.environ.get("CSIM_BACKEND", "sim"),
-        help="sim: the simulated world (default); linux: real containers (root)",
+        metavar="string",
+        help='World to run in: "sim" (simulated) or "linux" (real containers, needs root) '
+        '(default $CSIM_BACKEND, else "sim")',
     )
     sub = root.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=DockerArgParser)
 
@@ -41,44 +49,96 @@ def build_parser() -> DockerArgParser:
     for op in _CONTAINER_OPS:
         p = sub.add_parser(op, command=op, help=f"{op} containers")
         if op in ("stop", "restart"):
-            p.add_argument("-t", "--time", "--timeout", type=int, default=None, dest="time")
+            p.add_argument(
+                "-t",
+                "--time",
+                "--timeout",
+                type=int,
+                default=None,
+                dest="time",
+                metavar="int",
+                help="Seconds to wait before killing the container",
+            )
         if op in ("stop", "kill"):
-            p.add_argument("-s", "--signal", default="")
+            p.add_argument("-s", "--signal", default="", metavar="string", help="Signal to send to the container")
         if op == "start":
-            p.add_argument("-a", "--attach", action="store_true")
-            p.add_argument("-i", "--interactive", action="store_true")
+            p.add_argument(
+                "-a",
+                "--attach",
+                action="store_true",
+                help="Attach STDOUT/STDERR",
+            )
+            p.add_argument(
+                "-i",
+                "--interactive",
+                action="store_true",
+                help="Attach container's STDIN",
+            )
         p.add_argument("containers", nargs="+")
     p = sub.add_parser("rm", command="rm", help="remove containers")
-    p.add_argument("-f", "--force", action="store_true")
-    p.add_argument("-v", "--volumes", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="Force the removal of a running container (uses SIGKILL)")
+    p.add_argument(
+        "-v", "--volumes", action="store_true", help="Remove anonymous volumes associated with the container"
+    )
     p.add_argument("containers", nargs="+")
     p = sub.add_parser("wait", command="wait")
     p.add_argument("containers", nargs="+")
     p = sub.add_parser("ps", command="ps", help="list containers")
-    p.add_argument("-a", "--all", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("-f", "--filter", action="append", default=[])
-    p.add_argument("--format", default="")
-    p.add_argument("--no-trunc", action="store_true")
-    p.add_argument("-n", "--last", type=int, default=0)
-    p.add_argument("-l", "--latest", action="store_true")
-    p.add_argument("-s", "--size", action="store_true")
+    p.add_argument("-a", "--all", action="store_true", help="Show all containers (default shows just running)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only display container IDs")
+    p.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        type=filter_value,
+        metavar="filter",
+        help="Filter output based on conditions provided",
+    )
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'table TEMPLATE' or 'TEMPLATE' (a Go template)",
+    )
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+    p.add_argument(
+        "-n", "--last", type=int, default=0, metavar="int", help="Show n last created containers (includes all states)"
+    )
+    p.add_argument(
+        "-l", "--latest", action="store_true", help="Show the latest created container (includes all states)"
+    )
+    p.add_argument("-s", "--size", action="store_true", help="Accepted for compatibility; csim prints no SIZE column")
     p = sub.add_parser("logs", command="logs")
-    p.add_argument("-f", "--follow", action="store_true")
-    p.add_argument("-t", "--timestamps", action="store_true")
-    p.add_argument("-n", "--tail", default="all")
+    p.add_argument("-f", "--follow", action="store_true", help="Follow log output")
+    p.add_argument("-t", "--timestamps", action="store_true", help="Show timestamps")
+    p.add_argument(
+        "-n",
+        "--tail",
+        default="all",
+        metavar="string",
+        help='Number of lines to show from the end of the logs (default "all")',
+    )
     p.add_argument("container")
     p = sub.add_parser("inspect", command="inspect")
-    p.add_argument("-f", "--format", default="")
-    p.add_argument("--type", default="")
+    p.add_argument(
+        "-f",
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'TEMPLATE' (a Go template)",
+    )
+    p.add_argument("--type", default="", metavar="string", help="Only inspect objects of the given type")
     p.add_argument("names", nargs="+")
     p = sub.add_parser("exec", command="exec")
-    p.add_argument("-d", "--detach", action="store_true")
-    p.add_argument("-i", "--interactive", action="store_true")
-    p.add_argument("-t", "--tty", action="store_true")
-    p.add_argument("-e", "--env", action="append", default=[])
-    p.add_argument("-u", "--user", default="")
-    p.add_argument("-w", "--workdir", default="")
+    p.add_argument("-d", "--detach", action="store_true", help="Detached mode: run command in the background")
+    p.add_argument("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="list", help="Set environment variables")
+    p.add_argument(
+        "-u", "--user", default="", metavar="string", help='Username or UID (format: "<name|uid>[:<group|gid>]")'
+    )
+    p.add_argument("-w", "--workdir", default="", metavar="string", help="Working directory inside the container")
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     for name in ("top", "diff"):
@@ -88,92 +148,190 @@ def build_parser() -> DockerArgParser:
     p.add_argument("old")
     p.add_argument("new")
     p = sub.add_parser("stats", command="stats")
-    p.add_argument("--no-stream", action="store_true")
+    p.add_argument("--no-stream", action="store_true", help="Disable streaming stats and only pull the first result")
     p.add_argument("containers", nargs="*")
     p = sub.add_parser("pull", command="pull")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
     p.add_argument("image")
     p = sub.add_parser("images", command="images")
-    p.add_argument("-a", "--all", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("-f", "--filter", action="append", default=[])
-    p.add_argument("--format", default="")
-    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-a", "--all", action="store_true", help="Show all images (default hides intermediate images)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
+    p.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        type=filter_value,
+        metavar="filter",
+        help="Filter output based on conditions provided",
+    )
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'table TEMPLATE' or 'TEMPLATE' (a Go template)",
+    )
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument("repository", nargs="?", default="")
     p = sub.add_parser("rmi", command="rmi")
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="Force removal of the image")
     p.add_argument("images", nargs="+")
     p = sub.add_parser("tag", command="tag")
     p.add_argument("source")
     p.add_argument("target")
     p = sub.add_parser("history", command="history")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument("image")
     p = sub.add_parser("events", command="events")
-    p.add_argument("--since", default="")
-    p.add_argument("--until", default="")
-    p.add_argument("-f", "--filter", action="append", default=[])
-    p.add_argument("--format", default="")
+    p.add_argument("--since", default="", metavar="string", help="Show all events created since timestamp")
+    p.add_argument("--until", default="", metavar="string", help="Stream events until this timestamp")
+    p.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        type=filter_value,
+        metavar="filter",
+        help="Filter output based on conditions provided",
+    )
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'json' or 'TEMPLATE' (a Go template)",
+    )
     sub.add_parser("version", command="version")
     sub.add_parser("info", command="info")
 
     net = sub.add_parser("network", command="network")
     ns = net.add_subparsers(dest="net_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = ns.add_parser("ls", aliases=["list"], command="network ls")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        type=filter_value,
+        metavar="filter",
+        help='Provide filter values (e.g. "driver=bridge")',
+    )
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
+    )
+    p.add_argument("--no-trunc", action="store_true", help="Do not truncate the output")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only display network IDs")
     p = ns.add_parser("create", command="network create")
-    p.add_argument("-d", "--driver", default="bridge")
-    p.add_argument("--subnet", default="")
-    p.add_argument("--gateway", default="")
-    p.add_argument("--internal", action="store_true")
-    p.add_argument("--attachable", action="store_true")
-    p.add_argument("--label", action="append", default=[])
+    p.add_argument(
+        "-d",
+        "--driver",
+        default="bridge",
+        metavar="string",
+        help='Driver to manage the Network (default "bridge")',
+    )
+    p.add_argument(
+        "--subnet",
+        default="",
+        metavar="string",
+        help="Subnet in CIDR format that represents a network segment",
+    )
+    p.add_argument("--gateway", default="", metavar="string", help="IPv4 or IPv6 Gateway for the master subnet")
+    p.add_argument("--internal", action="store_true", help="Restrict external access to the network")
+    p.add_argument("--attachable", action="store_true", help="Enable manual container attachment")
+    p.add_argument("--label", action="append", default=[], metavar="list", help="Set metadata on a network")
     p.add_argument("name")
     p = ns.add_parser("inspect", command="network inspect")
-    p.add_argument("-f", "--format", default="")
+    p.add_argument(
+        "-f",
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'TEMPLATE' (a Go template)",
+    )
     p.add_argument("names", nargs="+")
     p = ns.add_parser("rm", aliases=["remove"], command="network rm")
     p.add_argument("networks", nargs="+")
     p = ns.add_parser("connect", command="network connect")
-    p.add_argument("--alias", action="append", default=[])
+    p.add_argument(
+        "--alias", action="append", default=[], metavar="strings", help="Add network-scoped alias for the container"
+    )
     p.add_argument("network")
     p.add_argument("container")
     p = ns.add_parser("disconnect", command="network disconnect")
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="Force the container to disconnect from a network")
     p.add_argument("network")
     p.add_argument("container")
-    ns.add_parser("prune", command="network prune").add_argument("-f", "--force", action="store_true")
+    ns.add_parser("prune", command="network prune").add_argument(
+        "-f", "--force", action="store_true", help="Do not prompt for confirmation"
+    )
 
     vol = sub.add_parser("volume", command="volume")
     vs = vol.add_subparsers(dest="vol_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = vs.add_parser("create", command="volume create")
-    p.add_argument("-d", "--driver", default="local")
-    p.add_argument("--label", action="append", default=[])
+    p.add_argument(
+        "-d",
+        "--driver",
+        default="local",
+        metavar="string",
+        help='Specify volume driver name (default "local")',
+    )
+    p.add_argument("--label", action="append", default=[], metavar="list", help="Set metadata for a volume")
     p.add_argument("name", nargs="?", default="")
     p = vs.add_parser("ls", aliases=["list"], command="volume ls")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        type=filter_value,
+        metavar="filter",
+        help='Provide filter values (e.g. "dangling=true")',
+    )
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="Only display volume names")
     p = vs.add_parser("inspect", command="volume inspect")
-    p.add_argument("-f", "--format", default="")
+    p.add_argument(
+        "-f",
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'TEMPLATE' (a Go template)",
+    )
     p.add_argument("names", nargs="+")
     p = vs.add_parser("rm", aliases=["remove"], command="volume rm")
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="Force the removal of one or more volumes")
     p.add_argument("volumes", nargs="+")
     p = vs.add_parser("prune", command="volume prune")
-    p.add_argument("-a", "--all", action="store_true")
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-a", "--all", action="store_true", help="Remove all unused volumes, not just anonymous ones")
+    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
 
     sysp = sub.add_parser("system", command="system")
     ss = sysp.add_subparsers(dest="sys_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     ss.add_parser("df", command="system df")
     ss.add_parser("info", command="system info")
-    ss.add_parser("reset", command="system reset").add_argument("-f", "--force", action="store_true")
+    ss.add_parser("reset", command="system reset").add_argument(
+        "-f", "--force", action="store_true", help="Accepted for compatibility; reset never prompts"
+    )
 
     tr = sub.add_parser("trace", command="trace")
     ts = tr.add_subparsers(dest="trace_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = ts.add_parser("export", command="trace export")
-    p.add_argument("--format", choices=["jsonl", "perfetto", "mermaid"], default="jsonl")
-    p.add_argument("-o", "--output", default="-")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "perfetto", "mermaid"],
+        default="jsonl",
+        metavar="string",
+        help='Output format ("jsonl", "perfetto", "mermaid") (default "jsonl")',
+    )
+    p.add_argument("-o", "--output", default="-", metavar="string", help="Write to a file, instead of STDOUT")
 
     for name, ops in (("container", ("prune",)), ("image", ("prune",))):
         grp = sub.add_parser(name, command=name)
@@ -182,9 +340,11 @@ def build_parser() -> DockerArgParser:
             gs.add_parser("bootstrap", command="image bootstrap", help="build busybox:latest from the host")
         for op in ops:
             p = gs.add_parser(op, command=f"{name} {op}")
-            p.add_argument("-f", "--force", action="store_true")
+            p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
             if name == "image":
-                p.add_argument("-a", "--all", action="store_true")
+                p.add_argument(
+                    "-a", "--all", action="store_true", help="Remove all unused images, not just dangling ones"
+                )
     sub.add_parser("tui", command="tui")
     from simulator.client.tools_cmd import add_image_tool_parsers
 
@@ -194,7 +354,7 @@ def build_parser() -> DockerArgParser:
 
     add_push_parser(sub)
     add_build_parser(sub)
-    root.add_argument("-H", "--host", default=None, help="daemon socket to connect to (unix://... or tcp://...)")
+    root.add_argument("-H", "--host", default=None, metavar="list", help="Daemon socket to connect to")
     return root
 
 
@@ -276,11 +436,17 @@ def execute(
     parser = build_parser()
     try:
         a, extra = parser.parse_known_args(argv)
-        if extra:
-            flag = next((x for x in extra if x.startswith("-")), extra[0])
-            what = "flag" if flag.startswith("-") else "argument"
-            cmd = " ".join(x for x in (a.cmd, *_subcommand(a)) if x)
-            raise CliError(f"unknown {what}: {flag}\nSee '{' '.join(['csim', cmd]).strip()} --help'.", 125)
+        command = parser.subcommand([a.cmd, *_subcommand(a)] if a.cmd else [])
+        flag = next((x for x in extra if x.startswith("-") and x != "-"), None)
+        if flag is not None:  # pflag rejects an unknown flag before it counts arguments
+            raise command.flag_failure(unknown_flag_message(flag))
+        if a.cmd and command.command:
+            given = command.count_arguments(a) + len(extra)
+            if arg_count_error(command.command, given) is not None or extra:
+                raise command.arg_count_failure(given)
+    except CliHelp as h:
+        out.write(h.text)
+        return 0
     except CliError as e:
         err.write(e.message + "\n")
         return e.code
@@ -307,7 +473,8 @@ def execute(
 
 
 def _subcommand(a: argparse.Namespace) -> list[str]:
-    return [str(getattr(a, k)) for k in ("net_cmd", "vol_cmd", "sys_cmd", "trace_cmd") if getattr(a, k, None)]
+    keys = ("net_cmd", "vol_cmd", "sys_cmd", "trace_cmd", "container_cmd", "image_cmd")
+    return [str(getattr(a, k)) for k in keys if getattr(a, k, None)]
 
 
 def run_embedded(world: Any, argv: list[str]) -> Any:
@@ -321,11 +488,19 @@ def run_embedded(world: Any, argv: list[str]) -> Any:
 def open_tui(argv: list[str], directory: Any) -> int:
     """``csim`` / ``csim tui [--host unix:///...] [--seed N]``: the Textual app."""
     parser = DockerArgParser(prog="csim tui", command="tui")
-    parser.add_argument("--host", "-H", default=os.environ.get("CSIM_HOST", ""))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lesson", default=None)
-    parser.add_argument("--serve", action="store_true", help="serve the TUI to a web browser (textual-serve)")
-    parser.add_argument("--port", type=int, default=8000, help="port for --serve (on 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        "-H",
+        default=os.environ.get("CSIM_HOST", ""),
+        metavar="string",
+        help="Daemon socket to connect to (default $CSIM_HOST, else the embedded world)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="int", help="Random seed of the embedded world")
+    parser.add_argument("--lesson", default=None, metavar="string", help="Open the lesson with this ID")
+    parser.add_argument("--serve", action="store_true", help="Serve the TUI to a web browser (textual-serve)")
+    parser.add_argument(
+        "--port", type=int, default=8000, metavar="int", help="Port for --serve, on 127.0.0.1 (default 8000)"
+    )
     try:
         a = parser.parse_args(argv)
     except CliError as e:
@@ -388,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     """The ``csim`` entry point: never lets a traceback reach the user."""
     try:
         return _main(argv)
+    except CliHelp as h:  # --help of csim's own commands (tui, registry, runtime)
+        sys.stdout.write(h.text)
+        return 0
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `csim ... | head`: the reader left; stop quietly
@@ -481,6 +659,12 @@ def _main(argv: list[str] | None = None) -> int:
         directory = directory / "linux"
     if command == "system" and rest[:1] == ["reset"]:
         from simulator.des.persist import reset_state
+
+        try:  # its flags first: ``system reset --help`` must print help, not wipe the world
+            build_parser().subcommand(["system", "reset"]).parse_args(rest[1:])
+        except CliError as e:
+            sys.stderr.write(e.message + "\n")
+            return e.code
 
         reset_state(directory)
         sys.stdout.write("Removed the simulated world's state.\n")

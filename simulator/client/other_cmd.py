@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from simulator.client.containers_cmd import pull_image, render_format
-from simulator.client.output import ellipsis, table
+from simulator.client.output import ellipsis, go_time, go_time_rfc3339, is_default_format, row_json, table
 from simulator.client.session import CliError, Session
 from simulator.client.units import created_ago, human_size
 from simulator.model.errors import DockerError
@@ -32,9 +32,13 @@ class ImageRow:
         self.Tag = t or "<none>"
         self.ID = img["Id"].removeprefix("sha256:")[:12] if trunc else img["Id"]
         self.CreatedSince = created_ago(img["Created"], now)
-        self.CreatedAt = img["Created"]
+        self.CreatedAt = go_time(img["Created"])
         self.Size = human_size(img["Size"])
         self.Digest = (img.get("RepoDigests") or ["<none>"])[0].rpartition("@")[2] or "<none>"
+        self.VirtualSize = human_size(img["Size"], 4)
+
+    def marshal_json(self) -> str:
+        return row_json({**vars(self), "Containers": "N/A", "SharedSize": "N/A", "UniqueSize": "N/A"})
 
 
 def cmd_images(s: Session, a: argparse.Namespace) -> int:
@@ -59,7 +63,7 @@ def cmd_images(s: Session, a: argparse.Namespace) -> int:
         seen = dict.fromkeys(r.ID for r in rows)
         s.out.write("".join(i + "\n" for i in seen))
         return 0
-    if a.format:
+    if not is_default_format(a.format):
         return render_format(s, a.format, rows, id_header="IMAGE ID")
     s.out.write(
         table(
@@ -121,19 +125,63 @@ def cmd_image_prune(s: Session, a: argparse.Namespace) -> int:
 
 
 # -- networks --------------------------------------------------------------------------
+def _filters_query(raw: list[str]) -> dict[str, Any] | None:
+    """``-f key=value`` flags as the API's ``filters`` query (None when there are none)."""
+    filters: dict[str, dict[str, bool]] = {}
+    for item in raw:
+        key, _, value = item.partition("=")  # parsed by ``filter_value``: always name=value
+        filters.setdefault(key.strip().lower(), {})[value] = True
+    return {"filters": filters} if filters else None
+
+
+class NetworkRow:
+    """The fields ``docker network ls --format`` exposes (and ``--format json`` prints)."""
+
+    HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "CreatedAt": "CREATED AT"}
+
+    def __init__(self, n: dict[str, Any], trunc: bool) -> None:
+        self.ID = n["Id"][:12] if trunc else n["Id"]
+        self.Name = n["Name"]
+        self.Driver = n["Driver"]
+        self.Scope = n["Scope"]
+        self.IPv4 = "true" if n.get("EnableIPv4") else "false"
+        self.IPv6 = "true" if n.get("EnableIPv6") else "false"
+        self.Internal = "true" if n.get("Internal") else "false"
+        self.Labels = ",".join(f"{k}={v}" for k, v in (n.get("Labels") or {}).items())
+        self.CreatedAt = go_time_rfc3339(str(n.get("Created") or ""))
+
+    def marshal_json(self) -> str:
+        return row_json(vars(self))
+
+
+class VolumeRow:
+    """The fields ``docker volume ls --format`` exposes (and ``--format json`` prints)."""
+
+    HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Mountpoint": "MOUNTPOINT"}
+
+    def __init__(self, v: dict[str, Any]) -> None:
+        self.Name = v["Name"]
+        self.Driver = v["Driver"]
+        self.Scope = v.get("Scope") or "local"
+        self.Mountpoint = v.get("Mountpoint") or ""
+        self.Labels = ",".join(f"{k}={val}" for k, val in (v.get("Labels") or {}).items())
+        self.Availability = self.Group = self.Links = self.Size = self.Status = "N/A"
+
+    def marshal_json(self) -> str:
+        return row_json(vars(self))
+
+
 def cmd_network(s: Session, a: argparse.Namespace) -> int:
     sub = a.net_cmd
     if sub in ("ls", "list"):
-        nets = s.json("GET", "/networks")
+        nets = s.json("GET", "/networks", _filters_query(a.filter))
+        rows = [NetworkRow(n, not a.no_trunc) for n in nets]
         if a.quiet:
-            s.out.write("".join(n["Id"][:12] + "\n" for n in nets))
+            s.out.write("".join(r.ID + "\n" for r in rows))
             return 0
-        s.out.write(
-            table(
-                ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
-                [[n["Id"][:12], n["Name"], n["Driver"], n["Scope"]] for n in nets],
-            )
-        )
+        if not is_default_format(a.format):
+            return render_format(s, a.format, rows, headers=NetworkRow.HEADERS)
+        s.out.write(table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"], [[r.ID, r.Name, r.Driver, r.Scope] for r in rows]))
         return 0
     if sub == "create":
         ipam: dict[str, Any] = {"Driver": "default", "Options": {}, "Config": []}
@@ -198,11 +246,14 @@ def cmd_volume(s: Session, a: argparse.Namespace) -> int:
         s.out.write(result["Name"] + "\n")
         return 0
     if sub in ("ls", "list"):
-        vols = s.json("GET", "/volumes")["Volumes"] or []
+        vols = s.json("GET", "/volumes", _filters_query(a.filter))["Volumes"] or []
+        vrows = [VolumeRow(v) for v in vols]
         if a.quiet:
-            s.out.write("".join(v["Name"] + "\n" for v in vols))
+            s.out.write("".join(r.Name + "\n" for r in vrows))
             return 0
-        s.out.write(table(["DRIVER", "VOLUME NAME"], [[v["Driver"], v["Name"]] for v in vols]))
+        if not is_default_format(a.format):
+            return render_format(s, a.format, vrows, headers=VolumeRow.HEADERS)
+        s.out.write(table(["DRIVER", "VOLUME NAME"], [[r.Driver, r.Name] for r in vrows]))
         return 0
     if sub == "inspect":
         from simulator.client.containers_cmd import cmd_inspect

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import IO, Any
 
 
@@ -20,6 +23,50 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         parts.append(row[-1] if row else "")
         lines.append("".join(parts).rstrip() if not row[-1] else "".join(parts))
     return "\n".join(lines) + "\n"
+
+
+_GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def go_marshal(value: Any) -> str:
+    """Go's ``json.Marshal``: compact, and ``<``, ``>``, ``&`` escaped as ``\\u003c``..."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in _GO_ESCAPES:
+        text = text.replace(char, escaped)
+    return text
+
+
+def row_json(fields: Mapping[str, Any]) -> str:
+    """A listing row as ``--format json`` prints it: its fields marshalled by Go, keys sorted."""
+    return go_marshal(dict(sorted(fields.items())))
+
+
+def go_time(ts: float, fraction: str = "") -> str:
+    """Go's ``time.Time.String()`` in local time, as ``{{.CreatedAt}}`` prints: ``2026-01-01 00:00:05 +0000 UTC``.
+
+    ``fraction`` is the second's decimal digits, if the time has any (``"791062144"``).
+    """
+    local = datetime.fromtimestamp(int(ts)).astimezone()
+    digits = fraction.rstrip("0")
+    return local.strftime("%Y-%m-%d %H:%M:%S") + (f".{digits}" if digits else "") + local.strftime(" %z %Z")
+
+
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def go_time_rfc3339(text: str) -> str:
+    """An API timestamp (``2026-11-23T18:38:19.791062144Z``) as Go's ``time.Time.String()``."""
+    found = _RFC3339.match(text)
+    if found is None:
+        return text
+    whole, fraction, zone = found.groups()
+    stamp = datetime.fromisoformat(whole + ("+00:00" if zone == "Z" else zone))
+    return go_time(stamp.timestamp(), fraction or "")
+
+
+def is_default_format(fmt: str | None) -> bool:
+    """No ``--format``, or just ``table``: the command's own table."""
+    return not fmt or fmt.strip() == "table"
 
 
 def ellipsis(text: str, width: int) -> str:

@@ -14,8 +14,8 @@ from simulator.model.reference import normalize
 def add_push_parser(sub: Any) -> None:
     """Register ``push`` on the top-level subparsers."""
     p = sub.add_parser("push", command="push", help="upload an image to a registry")
-    p.add_argument("-a", "--all-tags", action="store_true", help="push all tags of the repository")
-    p.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
+    p.add_argument("-a", "--all-tags", action="store_true", help="Push all tags of an image to the repository")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress verbose output")
     p.add_argument("name")
 
 

@@ -14,10 +14,10 @@ from simulator.model.errors import DockerError
 
 def add_image_tool_parsers(sub: Any) -> None:
     p = sub.add_parser("load", command="load", help="load images from a tar archive")
-    p.add_argument("-i", "--input", default="-")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-i", "--input", default="-", metavar="string", help="Read from tar archive file, instead of STDIN")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
     p = sub.add_parser("save", command="save", help="save images to a tar archive")
-    p.add_argument("-o", "--output", default="-")
+    p.add_argument("-o", "--output", default="-", metavar="string", help="Write to a file, instead of STDOUT")
     p.add_argument("images", nargs="+")
 
 
@@ -74,12 +74,23 @@ def cmd_image_bootstrap(s: Session, a: argparse.Namespace) -> int:
 def run_registry_command(argv: list[str]) -> int:
     """``csim registry [--addr 127.0.0.1:5000] [--root DIR] [--read-only] [--htpasswd FILE]``."""
     p = DockerArgParser(prog="csim registry", command="registry")
-    p.add_argument("--addr", default="127.0.0.1:5000")
-    p.add_argument("--root", default=None)
-    p.add_argument("--read-only", action="store_true")
-    p.add_argument("--htpasswd", default=None)
-    p.add_argument("--allow-remote", action="store_true", help="listen on a non-loopback address")
-    p.add_argument("--seed", action="store_true", help="push the bootstrapped busybox to the registry at --addr")
+    p.add_argument(
+        "--addr", default="127.0.0.1:5000", metavar="string", help='Address to listen on (default "127.0.0.1:5000")'
+    )
+    p.add_argument(
+        "--root",
+        default=None,
+        metavar="string",
+        help='Directory that stores the blobs and manifests (default "~/.local/share/csim/registry")',
+    )
+    p.add_argument("--read-only", action="store_true", help="Refuse every push and delete")
+    p.add_argument(
+        "--htpasswd", default=None, metavar="string", help="Require basic auth, with the users of this htpasswd file"
+    )
+    p.add_argument("--allow-remote", action="store_true", help="Allow listening on a non-loopback address")
+    p.add_argument(
+        "--seed", action="store_true", help="Push the bootstrapped busybox to the registry at --addr, then exit"
+    )
     a = p.parse_args(argv)
     if a.seed:
         from simulator.daemon.push import seed_registry
@@ -115,10 +126,15 @@ def run_runtime_command(argv: list[str]) -> int:
     from simulator.runtime.oci import cli as oci
 
     p = DockerArgParser(prog="csim runtime", command="runtime")
-    p.add_argument("--root", default="/run/csim-runtime", help="state directory of the runtime")
-    sub = p.add_subparsers(dest="op", required=True, parser_class=DockerArgParser)
+    p.add_argument(
+        "--root",
+        default="/run/csim-runtime",
+        metavar="string",
+        help='Where the runtime keeps container state (default "/run/csim-runtime")',
+    )
+    sub = p.add_subparsers(dest="op", metavar="COMMAND", required=True, parser_class=DockerArgParser)
     c = sub.add_parser("create", command="runtime create")
-    c.add_argument("--bundle", "-b", default=".")
+    c.add_argument("--bundle", "-b", default=".", metavar="string", help='Path to the bundle directory (default ".")')
     c.add_argument("id")
     for name in ("start", "state"):
         sub.add_parser(name, command=f"runtime {name}").add_argument("id")
@@ -126,7 +142,7 @@ def run_runtime_command(argv: list[str]) -> int:
     k.add_argument("id")
     k.add_argument("signal", nargs="?", default="SIGTERM")
     d = sub.add_parser("delete", command="runtime delete")
-    d.add_argument("--force", "-f", action="store_true")
+    d.add_argument("--force", "-f", action="store_true", help="Delete the container even if it is running (kills it)")
     d.add_argument("id")
     a = p.parse_args(argv)
     root = Path(a.root)

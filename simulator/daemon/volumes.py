@@ -74,7 +74,7 @@ class VolumeMixin(DaemonCore):
         return self.volume_json(vol)
 
     def volume_json(self, vol: Volume) -> dict[str, Any]:
-        from simulator.model.timefmt import format_timestamp_rfc3339nano as format_timestamp_rfc3339
+        from simulator.model.timefmt import format_timestamp_rfc3339
 
         return {
             "CreatedAt": format_timestamp_rfc3339(self.wall(vol.created)),

@@ -29,6 +29,11 @@ def format_timestamp_rfc3339nano(ts: float | None) -> str:
     return f"{stamp}{frac}Z"
 
 
+def format_timestamp_rfc3339(ts: float) -> str:
+    """Go's ``time.RFC3339`` in UTC, whole seconds: what the local volume driver reports as ``CreatedAt``."""
+    return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(int(ts)))
+
+
 def human_duration(seconds: float) -> str:
     """go-units ``HumanDuration``: ``Less than a second`` ... ``2 years``."""
     d = seconds
