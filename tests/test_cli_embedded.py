@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -403,3 +404,27 @@ def test_start_attach_copies_output_and_returns_the_exit_code(world: World) -> N
     assert world.run_cli(["start", "-ai", "st"]).stderr == "the input device is not a TTY\n"
     both = world.run_cli(["start", "-a", "sa", "si"])
     assert (both.exit_code, both.stderr) == (1, "you cannot start and attach multiple containers at once\n")
+
+
+def test_a_reloaded_world_replays_running_containers_without_repeating_them(tmp_path: Path) -> None:
+    """Each csim command reloads the world and re-runs its running containers: what they had
+    printed or written must not happen twice, and what a new exec does must happen once."""
+    from simulator.des.persist import load_world, save_world
+
+    state = tmp_path / "state"
+
+    def command(*argv: str) -> Any:
+        world = load_world(state)
+        try:
+            return world.run_cli(list(argv))
+        finally:
+            save_world(world, state)
+
+    script = "echo started; echo a >> /f; sleep 2; echo later; sleep 300"
+    assert command("run", "-d", "--name", "f1", "busybox", "sh", "-c", script).exit_code == 0
+    assert command("logs", "f1").stdout == "started\n"  # not printed again by the replay
+    assert command("exec", "f1", "cat", "/f").stdout == "a\n"  # nor appended again
+    touched = command("exec", "f1", "sh", "-c", "echo b >> /f; echo done")
+    assert touched.stdout == "done\n"  # an exec inside the replay window prints...
+    assert command("exec", "f1", "cat", "/f").stdout == "a\nb\n"  # ...and writes, once
+    assert command("logs", "f1").stdout == "started\n"

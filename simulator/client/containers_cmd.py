@@ -17,7 +17,7 @@ from simulator.client.output import (
 from simulator.client.session import CliError, Session
 from simulator.client.template import TemplateError, compile_template
 from simulator.client.terminal import NOT_A_TTY, raw_terminal, stdin_pump, write_raw
-from simulator.client.units import created_ago, parse_size
+from simulator.client.units import created_ago, get_timestamp, parse_size
 from simulator.model.errors import DockerError
 from simulator.model.reference import normalize
 from simulator.model.timefmt import human_duration
@@ -444,11 +444,21 @@ def _pad(row: list[str], width: int) -> list[str]:
     return row + [""] * (width - len(row))
 
 
+def api_timestamp(s: Session, value: str) -> str:
+    """``--since``/``--until`` as the API wants them (seconds.nanoseconds), or docker's error (exit 1)."""
+    try:
+        return get_timestamp(value, s.now())
+    except ValueError as err:
+        raise CliError(str(err), 1) from None
+
+
 def cmd_logs(s: Session, a: argparse.Namespace) -> int:
     info = s.json("GET", f"/containers/{a.container}/json")
     q = {
         "stdout": 1,
         "stderr": 1,
+        "since": api_timestamp(s, a.since) if a.since else None,
+        "until": api_timestamp(s, a.until) if a.until else None,
         "tail": a.tail,
         "follow": 1 if a.follow else None,
         "timestamps": 1 if a.timestamps else None,

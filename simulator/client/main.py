@@ -111,6 +111,18 @@ def build_parser() -> DockerArgParser:
     p.add_argument("-s", "--size", action="store_true", help="Accepted for compatibility; csim prints no SIZE column")
     p = sub.add_parser("logs", command="logs")
     p.add_argument("-f", "--follow", action="store_true", help="Follow log output")
+    p.add_argument(
+        "--since",
+        default="",
+        metavar="string",
+        help='Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    )
+    p.add_argument(
+        "--until",
+        default="",
+        metavar="string",
+        help='Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    )
     p.add_argument("-t", "--timestamps", action="store_true", help="Show timestamps")
     p.add_argument(
         "-n",

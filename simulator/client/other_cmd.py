@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from simulator.client.containers_cmd import pull_image, render_format
+from simulator.client.containers_cmd import api_timestamp, pull_image, render_format
 from simulator.client.output import ellipsis, go_time, go_time_rfc3339, is_default_format, row_json, table
 from simulator.client.session import CliError, Session
 from simulator.client.units import created_ago, human_size
@@ -390,14 +390,11 @@ def cmd_version(s: Session, a: argparse.Namespace) -> int:
 
 
 def cmd_events(s: Session, a: argparse.Namespace) -> int:
-    from simulator.client.units import get_timestamp
-
-    now = s.now()
     q: dict[str, Any] = {}
     if a.since:
-        q["since"] = get_timestamp(a.since, now)
+        q["since"] = api_timestamp(s, a.since)
     if a.until:
-        q["until"] = get_timestamp(a.until, now)
+        q["until"] = api_timestamp(s, a.until)
     filters: dict[str, dict[str, bool]] = {}
     for f in a.filter:
         k, _, v = f.partition("=")

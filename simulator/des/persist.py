@@ -85,7 +85,9 @@ def load_world(directory: Path, seed: int = 0, messages: IO[str] | None = None, 
     restore(world, data)
     _load_trace(world, directory, data)
     elapsed = max(0.0, time.time() - float(data["wall"]))
-    world.advance(float(data["now"]) + elapsed - float(world.env.now))
+    catch_up = float(data["now"]) + elapsed - float(world.env.now)  # restarting the containers took some
+    if catch_up > 0:
+        world.advance(catch_up)
     return world
 
 
@@ -145,8 +147,10 @@ def restore(world: World, data: dict[str, Any]) -> None:
                 world.runtime.restore_container(c.id, base64.b64decode(uppers[c.id]))
         if c.state.running and not c.state.restarting:
             running.append(c)
-    for c in running:
-        world.env.process(_resume(world, c))
+    # Each running container's init is re-run now; the world runs until every one has
+    # started again, so a command right after the load (an exec) finds them running.
+    for proc in [world.env.process(_resume(world, c)) for c in running]:
+        world.run_until(proc)
     world.settle()
 
 
@@ -237,6 +241,8 @@ def _resume(world: World, c: Container) -> Any:
 
 
 def save_world(world: World, directory: Path) -> None:
+    if not getattr(world, "realtime", False):
+        world.settle()  # what is due now happens before the save: a replay skips all of it (``_resume``)
     d = world.daemon
     runtime = world.runtime
     snapshot = (

@@ -83,7 +83,21 @@ class Container:
     oom_killed: bool = False
     listeners: dict[int, Listener] = field(default_factory=dict)
     replay_until: float = -1.0
+    replay_procs: set[simpy.Process] = field(default_factory=set)
+    """The SimPy processes of a replayed init and its children (see ``SimRuntime.start``)."""
     host_cpus: int = 4
+
+    def may_write(self) -> bool:
+        """Whether a write (to a file or to stdout/stderr) happens now.
+
+        A replayed process re-does what it had done when the world was saved; until it is
+        past that (``replay_until``), its writes already happened and are dropped. Anything
+        else (an exec, the daemon copying files in) always writes.
+        """
+        if self.replay_until < 0:
+            return True
+        env = self.thawed.env
+        return float(env.now) > self.replay_until or env.active_process not in self.replay_procs
 
     @property
     def id(self) -> str:

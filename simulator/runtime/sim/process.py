@@ -101,6 +101,9 @@ class Process:
         self.cpu_ns = 0
         self.out_bytes = 0
         self.started_at = self.env_sim.now
+        self.replaying: bool = parent.replaying if parent is not None else False
+        """Re-running what it did before the world was saved (its writes are dropped until then)."""
+        self._sim: simpy.Process | None = None
         self.owned: list[Any] = []
         """Streams closed when the process ends (its pipe ends)."""
 
@@ -129,7 +132,9 @@ class Process:
     # -- lifecycle -------------------------------------------------------
     def start(self, program: Program) -> None:
         self.container.procs[self.pid] = self
-        self.env_sim.process(self._main(program))
+        self._sim = self.env_sim.process(self._main(program))
+        if self.replaying:
+            self.container.replay_procs.add(self._sim)
 
     def _main(self, program: Program) -> Generator[simpy.Event, Any, None]:
         code = 0
@@ -148,6 +153,8 @@ class Process:
     def _finish(self, code: int) -> None:
         self.code = code
         self.container.procs.pop(self.pid, None)
+        if self.replaying:
+            self.container.replay_procs.discard(self._sim)
         for stream in self.owned:
             stream.close()
         self.kernel.process_exited(self)

@@ -119,7 +119,7 @@ class SimRuntime:
         if spec.process.cwd not in ("", "/") and not fs.exists(spec.process.cwd):
             fs.mkdir(spec.process.cwd, parents=True)
         container = Container(spec=spec, fs=fs, thawed=self.env.event(), host_cpus=p.host_cpus)
-        fs.gate = lambda: float(self.env.now) >= container.replay_until
+        fs.gate = container.may_write  # a replayed process does not write twice (see ``start``)
         self.kernel.containers[spec.id] = container
         self.tracer.end(ctx)
 
@@ -136,7 +136,10 @@ class SimRuntime:
             raise Conflict(f"container {container_id} is already running")
         p = self.params
         spec = c.spec
-        c.replay_until = replay_until
+        # How long the process had run when the world was saved: it is re-run from its start,
+        # and what it did in that time (counted from when the program starts) is not repeated.
+        replay_for = replay_until - float(self.env.now) if replay_until >= 0 else -1.0
+        c.replay_until = -1.0
         c.oom_killed = False
         c.frozen = False
         task = self.tracer.start("containerd", "Tasks.Create", parent, id=container_id[:12])
@@ -178,6 +181,8 @@ class SimRuntime:
         c.cpu_ns = 0
         proc = self._spawn(c, spec.process, io, argv, uid, gid)
         c.init = proc
+        c.replay_until = float(self.env.now) + replay_for if replay_for >= 0 else -1.0
+        proc.replaying = replay_for >= 0
         proc.start(program)
         self.tracer.end(runc_start, pid=proc.host_pid)
         self.tracer.end(start)
