@@ -428,3 +428,28 @@ def test_a_reloaded_world_replays_running_containers_without_repeating_them(tmp_
     assert touched.stdout == "done\n"  # an exec inside the replay window prints...
     assert command("exec", "f1", "cat", "/f").stdout == "a\nb\n"  # ...and writes, once
     assert command("logs", "f1").stdout == "started\n"
+
+
+def test_port_rename_and_rm_force_answer_as_docker_28(world: World) -> None:
+    world.run_cli(["run", "-d", "-p", "8080:80", "-p", "127.0.0.1:8443:443", "--name", "web", "nginx"])
+    assert world.run_cli(["port", "web"]).stdout == "80/tcp -> 0.0.0.0:8080\n443/tcp -> 127.0.0.1:8443\n"
+    assert world.run_cli(["port", "web", "443/tcp"]).stdout == "127.0.0.1:8443\n"
+    missing = world.run_cli(["port", "web", "81"])
+    assert (missing.exit_code, missing.stderr) == (1, "Error: No public port '81' published for web\n")
+    bad = world.run_cli(["port", "web", "x"])
+    assert bad.stderr == 'Error: invalid port (x): strconv.ParseUint: parsing "x": invalid syntax\n'
+    assert world.run_cli(["port", "web", "80", "x"]).stderr.startswith(
+        "csim: 'csim port' requires at least 1 and at most 2 arguments\n"
+    )
+    world.run_cli(["create", "--name", "other", "busybox"])
+    clash = world.run_cli(["rename", "other", "web"])
+    assert clash.exit_code == 1
+    assert clash.stderr.startswith("Error response from daemon: Error when allocating new name: Conflict.")
+    assert clash.stderr.endswith("\nError: failed to rename container named other\n")
+    gone = world.run_cli(["rm", "-f", "nosuch", "other"])  # -f: a missing container is said, not a failure
+    assert (gone.exit_code, gone.stdout, gone.stderr) == (
+        0,
+        "other\n",
+        "Error response from daemon: No such container: nosuch\n",
+    )
+    assert world.run_cli(["rm", "nosuch"]).exit_code == 1

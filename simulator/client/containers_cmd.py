@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from simulator.client.output import (
@@ -315,7 +316,13 @@ def cmd_simple(op: str) -> Any:
 
 def cmd_rm(s: Session, a: argparse.Namespace) -> int:
     def one(name: str) -> None:
-        s.json("DELETE", f"/containers/{name}", {"force": a.force or None, "v": a.volumes or None})
+        try:
+            s.json("DELETE", f"/containers/{name}", {"force": a.force or None, "v": a.volumes or None})
+        except DockerError as err:
+            if not (a.force and err.status == 404):
+                raise
+            s.err.write(f"Error response from daemon: {err.message}\n")  # -f: said, not a failure
+            return
         s.out.write(name + "\n")
 
     return _each(s, a.containers, one)
@@ -568,8 +575,43 @@ def cmd_diff(s: Session, a: argparse.Namespace) -> int:
 
 
 def cmd_rename(s: Session, a: argparse.Namespace) -> int:
-    s.json("POST", f"/containers/{a.old}/rename", {"name": a.new})
+    try:
+        s.json("POST", f"/containers/{a.old}/rename", {"name": a.new})
+    except DockerError as err:
+        s.err.write(f"Error response from daemon: {err.message}\n")
+        raise CliError(f"Error: failed to rename container named {a.old}", 1) from None
     return 0
+
+
+def cmd_port(s: Session, a: argparse.Namespace) -> int:
+    """``docker port CONTAINER [PRIVATE_PORT[/PROTO]]``: where the container's ports are published."""
+    info = s.json("GET", f"/containers/{a.container}/json")
+    ports: dict[str, Any] = (info.get("NetworkSettings") or {}).get("Ports") or {}
+    out: list[str] = []
+    if a.port:
+        number, _, proto = a.port.partition("/")
+        if not number.isdigit() or int(number) > 65535:
+            raise CliError(f'Error: invalid port ({number}): strconv.ParseUint: parsing "{number}": invalid syntax', 1)
+        bindings = ports.get(f"{number}/{proto or 'tcp'}")
+        if not bindings:
+            raise CliError(f"Error: No public port '{a.port}' published for {a.container}", 1)
+        out = [_host_port(b) for b in bindings]
+    else:
+        out = [f"{private} -> {_host_port(b)}" for private, bindings in ports.items() for b in bindings or []]
+    if out:
+        s.out.write("\n".join(sorted(out, key=_natural)) + "\n")
+    return 0
+
+
+def _host_port(binding: dict[str, Any]) -> str:
+    """Go's ``net.JoinHostPort``: IPv6 hosts in brackets."""
+    host = str(binding.get("HostIp") or "")
+    return f"[{host}]:{binding.get('HostPort')}" if ":" in host else f"{host}:{binding.get('HostPort')}"
+
+
+def _natural(text: str) -> list[Any]:
+    """The CLI sorts port lines naturally: ``80/tcp`` before ``443/tcp``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def cmd_stats(s: Session, a: argparse.Namespace) -> int:

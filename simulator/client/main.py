@@ -159,6 +159,9 @@ def build_parser() -> DockerArgParser:
     p = sub.add_parser("rename", command="rename")
     p.add_argument("old")
     p.add_argument("new")
+    p = sub.add_parser("port", command="port")
+    p.add_argument("container")
+    p.add_argument("port", nargs="?", default="")
     p = sub.add_parser("stats", command="stats")
     p.add_argument("--no-stream", action="store_true", help="Disable streaming stats and only pull the first result")
     p.add_argument("containers", nargs="*")
@@ -378,7 +381,7 @@ def dispatch(s: Any, a: argparse.Namespace) -> int:
     table: dict[str, Any] = {
         "run": cc.cmd_run, "create": cc.cmd_create, "rm": cc.cmd_rm, "wait": cc.cmd_wait,
         "ps": cc.cmd_ps, "logs": cc.cmd_logs, "exec": cc.cmd_exec, "top": cc.cmd_top,
-        "diff": cc.cmd_diff, "rename": cc.cmd_rename, "stats": cc.cmd_stats,
+        "diff": cc.cmd_diff, "rename": cc.cmd_rename, "stats": cc.cmd_stats, "port": cc.cmd_port,
         "pull": oc.cmd_pull, "images": oc.cmd_images, "rmi": oc.cmd_rmi, "tag": oc.cmd_tag,
         "history": oc.cmd_history, "network": oc.cmd_network, "volume": oc.cmd_volume,
         "system": oc.cmd_system, "version": oc.cmd_version, "events": oc.cmd_events,

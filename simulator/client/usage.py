@@ -2,10 +2,10 @@
 
 Each command has a usage line (``docker logs [OPTIONS] CONTAINER``) and a
 rule for how many arguments it takes (cobra's ``RequiresMinArgs(1)``,
-``ExactArgs(1)``, ``RequiresMaxArgs(1)``, ``NoArgs``). A flag error prints
-the message, the usage line and where to get help, and exits 125; a wrong
-number of arguments does the same after ``docker: '<command>' requires ...``
-and exits 1. csim speaks as ``csim``.
+``ExactArgs(1)``, ``RequiresMaxArgs(1)``, ``RequiresRangeArgs(1, 2)``,
+``NoArgs``). A flag error prints the message, the usage line and where to
+get help, and exits 125; a wrong number of arguments does the same after
+``docker: '<command>' requires ...`` and exits 1. csim speaks as ``csim``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ USAGE: dict[str, str] = {
     "top": "CONTAINER [ps OPTIONS]",
     "diff": "CONTAINER",
     "rename": "CONTAINER NEW_NAME",
+    "port": "CONTAINER [PRIVATE_PORT[/PROTO]]",
     "stats": "[OPTIONS] [CONTAINER...]",
     "pull": "[OPTIONS] NAME[:TAG|@DIGEST]",
     "images": "[OPTIONS] [REPOSITORY[:TAG]]",
@@ -91,6 +92,7 @@ DESCRIPTIONS: dict[str, str] = {
     "top": "Display the running processes of a container",
     "diff": "Inspect changes to files or directories on a container's filesystem",
     "rename": "Rename a container",
+    "port": "List port mappings or a specific mapping for the container",
     "stats": "Display a live stream of container(s) resource usage statistics",
     "pull": "Download an image from a registry",
     "images": "List images",
@@ -144,25 +146,28 @@ CSIM_COMMANDS: tuple[tuple[str, str], ...] = (
     ("runtime", "Use csim's OCI runtime directly (create, start, state, kill, delete)"),
 )
 
-# (rule, count): "min" at least, "exact", "max" at most, "none" no arguments.
-# Commands not listed take any number (``stats``) or are groups.
-ARGS: dict[str, tuple[str, int]] = {
+# (least, most) arguments, as the command's cobra ``Args`` rule: ``(1, None)`` is
+# ``RequiresMinArgs(1)``, ``(1, 1)`` ``ExactArgs(1)``, ``(0, 1)`` ``RequiresMaxArgs(1)``,
+# ``(1, 2)`` ``RequiresRangeArgs(1, 2)``, ``(0, 0)`` ``NoArgs``. Commands not listed take
+# any number (``stats``) or are groups.
+ARGS: dict[str, tuple[int, int | None]] = {
     **dict.fromkeys(
         ("run", "create", "start", "stop", "kill", "restart", "pause", "unpause", "rm", "wait", "inspect"),
-        ("min", 1),
+        (1, None),
     ),
-    **dict.fromkeys(("top", "rmi", "save", "network inspect", "network rm", "volume inspect", "volume rm"), ("min", 1)),
-    "exec": ("min", 2),
-    **dict.fromkeys(("logs", "diff", "pull", "history", "push", "build", "network create"), ("exact", 1)),
-    **dict.fromkeys(("rename", "tag", "network connect", "network disconnect"), ("exact", 2)),
-    **dict.fromkeys(("images", "volume create"), ("max", 1)),
+    **dict.fromkeys(("top", "rmi", "save", "network inspect", "network rm", "volume inspect", "volume rm"), (1, None)),
+    "exec": (2, None),
+    **dict.fromkeys(("logs", "diff", "pull", "history", "push", "build", "network create"), (1, 1)),
+    **dict.fromkeys(("rename", "tag", "network connect", "network disconnect"), (2, 2)),
+    **dict.fromkeys(("images", "volume create"), (0, 1)),
+    "port": (1, 2),
     **dict.fromkeys(
         (
             "ps", "events", "version", "info", "load", "network ls", "network prune", "volume ls",
             "volume prune", "system df", "system info", "system reset", "container prune", "image prune",
             "image bootstrap", "trace export", "tui",
         ),
-        ("none", 0),
+        (0, 0),
     ),
 }  # fmt: skip
 
@@ -192,17 +197,19 @@ def arg_count_error(command: str, given: int, fallback_usage: str = "") -> str |
     rule = ARGS.get(command)
     if rule is None:
         return None
-    kind, n = rule
-    if kind == "min" and given < n:
-        what, verb = f"requires at least {_plural(n)}", "See"
-    elif kind == "exact" and given != n:
-        what, verb = f"requires {_plural(n)}", "Run"
-    elif kind == "max" and given > n:
-        what, verb = f"requires at most {_plural(n)}", "Run"
-    elif kind == "none" and given:
-        what, verb = "accepts no arguments", "Run"
-    else:
+    least, most = rule
+    if least <= given and (most is None or given <= most):
         return None
+    if most is None:
+        what, verb = f"requires at least {_plural(least)}", "See"
+    elif least == most == 0:
+        what, verb = "accepts no arguments", "Run"
+    elif least == most:
+        what, verb = f"requires {_plural(least)}", "Run"
+    elif least == 0:
+        what, verb = f"requires at most {_plural(most)}", "Run"
+    else:
+        what, verb = f"requires at least {least} and at most {_plural(most)}", "Run"
     return f"csim: 'csim {command}' {what}\n\nUsage:  {usage_line(command, fallback_usage)}\n\n{_footer(command, verb)}"
 
 

@@ -16,7 +16,7 @@ from simulator.daemon.execs import ExecMixin
 from simulator.daemon.networks import NetworkMixin
 from simulator.daemon.volumes import VolumeMixin
 from simulator.model import state as rules
-from simulator.model.errors import DockerError, InvalidParameter, NotFound
+from simulator.model.errors import Conflict, DockerError, InvalidParameter, NotFound
 from simulator.model.names import generate_name, validate_name
 from simulator.model.restart import RestartPolicy, next_backoff
 from simulator.model.signals import SIGKILL, SIGTERM, parse_signal, signal_name
@@ -497,7 +497,10 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             if new_name == c.name:
                 raise InvalidParameter("Renaming a container with the same name as its current name")
             old = c.name
-            self.containers.reserve_name(new_name, c.id)
+            try:
+                self.containers.reserve_name(new_name, c.id)
+            except Conflict as err:
+                raise Conflict(f"Error when allocating new name: {err.message}") from None
             self.containers.release_name(old)
             c.name = new_name
             yield self.work(self.params.op)
