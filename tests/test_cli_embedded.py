@@ -453,3 +453,22 @@ def test_port_rename_and_rm_force_answer_as_docker_28(world: World) -> None:
         "Error response from daemon: No such container: nosuch\n",
     )
     assert world.run_cli(["rm", "nosuch"]).exit_code == 1
+
+
+def test_history_and_system_df_formats_and_inspect_types(world: World) -> None:
+    world.run_cli(["pull", "busybox"])
+    rows = [json.loads(line) for line in world.run_cli(["history", "--format", "json", "busybox"]).stdout.splitlines()]
+    assert [list(r) for r in rows] == [["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"]] * len(rows)
+    assert rows[-1]["ID"] == "<missing>" and rows[-1]["CreatedSince"].endswith(" ago")
+    raw = world.run_cli(["history", "-H=false", "--format", "{{.Size}} {{.CreatedSince}}", "busybox"]).stdout
+    assert all(re.fullmatch(r"\d+ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)", line) for line in raw.splitlines())
+    assert world.run_cli(["history", "-H", "busybox"]).exit_code == 0  # a bare bool flag takes no value
+    df = world.run_cli(["system", "df", "--format", "{{.Type}}: {{.Reclaimable}}"]).stdout.splitlines()
+    assert df[0].startswith("Images: ") and df[0].endswith(" (100%)")  # nothing uses busybox yet
+    assert df[1:] == ["Containers: 0B", "Local Volumes: 0B", "Build Cache: 0B"]  # no share of nothing
+    unknown = world.run_cli(["inspect", "--type", "bogus", "x"])
+    assert unknown.stderr.startswith('unknown type: "bogus": must be one of "config", "container", "image"')
+    swarm = world.run_cli(["inspect", "--type", "service", "x"])
+    assert (swarm.exit_code, swarm.stdout) == (1, "[]\n") and "not a swarm manager" in swarm.stderr
+    gone = world.run_cli(["network", "rm", "nosuch"])
+    assert gone.stderr == "Error response from daemon: network nosuch not found\nexit status 1\n"

@@ -481,9 +481,30 @@ def cmd_logs(s: Session, a: argparse.Namespace) -> int:
     return 0
 
 
+_SWARM_ONLY = (
+    'Error response from daemon: This node is not a swarm manager. Use "docker swarm init" or '
+    '"docker swarm join" to connect this node to swarm and try again.'
+)
+
+
+def _not_inspected(kind: str, name: str) -> str:
+    """What ``docker inspect [--type KIND] NAME`` says when nothing is found (csim has no swarm, no plugins)."""
+    if kind in ("config", "node", "secret", "service", "task"):
+        return _SWARM_ONLY
+    if kind == "plugin":
+        return f'Error response from daemon: plugin "{name}" not found'
+    return f"Error: No such {kind or 'object'}: {name}"
+
+
+INSPECT_TYPES = ("config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume")
+
+
 def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
     import json as _json
 
+    if kind and kind not in INSPECT_TYPES:
+        choices = ", ".join(f'"{t}"' for t in INSPECT_TYPES)
+        raise CliError(f'unknown type: "{kind}": must be one of {choices}', 1)
     results: list[Any] = []
     code = 0
     for name in a.names:
@@ -494,20 +515,15 @@ def cmd_inspect(s: Session, a: argparse.Namespace, kind: str = "") -> int:
             "network": [f"/networks/{name}"],
             "volume": [f"/volumes/{name}"],
         }
-        order = paths[kind] if kind else [p for k in ("container", "image", "network", "volume") for p in paths[k]]
+        everywhere = [p for k in ("container", "image", "network", "volume") for p in paths[k]]
+        order = paths.get(kind, []) if kind else everywhere
         for path in order:
             resp = s.call("GET", path)
             if resp.status == 200:
                 found = resp.body
                 break
         if found is None:
-            what = {
-                "container": "container",
-                "image": "image",
-                "network": "network",
-                "volume": "volume",
-            }.get(kind, "object")
-            s.err.write(f"Error: No such {what}: {name}\n")
+            s.err.write(_not_inspected(kind, name) + "\n")
             code = 1
             continue
         results.append(found)

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from simulator.client.parser import CliHelp, DockerArgParser, filter_value, unknown_flag_message
+from simulator.client.parser import CliHelp, DockerArgParser, filter_value, go_bool, unknown_flag_message
 from simulator.client.session import CliError
 from simulator.client.terminal import process_stdin
 from simulator.client.usage import arg_count_error
@@ -195,6 +195,22 @@ def build_parser() -> DockerArgParser:
     p.add_argument("source")
     p.add_argument("target")
     p = sub.add_parser("history", command="history")
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
+    )
+    p.add_argument(
+        "-H",
+        "--human",
+        type=go_bool,
+        nargs="?",
+        const=True,
+        default=True,
+        metavar="",
+        help="Print sizes and dates in human readable format (default true)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
     p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument("image")
@@ -330,7 +346,13 @@ def build_parser() -> DockerArgParser:
 
     sysp = sub.add_parser("system", command="system")
     ss = sysp.add_subparsers(dest="sys_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
-    ss.add_parser("df", command="system df")
+    p = ss.add_parser("df", command="system df")
+    p.add_argument(
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
+    )
     ss.add_parser("info", command="system info")
     ss.add_parser("reset", command="system reset").add_argument(
         "-f", "--force", action="store_true", help="Accepted for compatibility; reset never prompts"

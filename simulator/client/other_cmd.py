@@ -6,7 +6,15 @@ import argparse
 from typing import Any
 
 from simulator.client.containers_cmd import api_timestamp, pull_image, render_format
-from simulator.client.output import ellipsis, go_time, go_time_rfc3339, is_default_format, row_json, table
+from simulator.client.output import (
+    ellipsis,
+    go_rfc3339,
+    go_time,
+    go_time_rfc3339,
+    is_default_format,
+    row_json,
+    table,
+)
 from simulator.client.session import CliError, Session
 from simulator.client.units import created_ago, human_size
 from simulator.model.errors import DockerError
@@ -93,20 +101,45 @@ def cmd_tag(s: Session, a: argparse.Namespace) -> int:
     return 0
 
 
+class HistoryRow:
+    """The fields ``docker history --format`` exposes (``-H=false``: raw dates and byte counts)."""
+
+    HEADERS = {
+        "ID": "IMAGE",
+        "CreatedSince": "CREATED",
+        "CreatedAt": "CREATED AT",
+        "CreatedBy": "CREATED BY",
+        "Size": "SIZE",
+        "Comment": "COMMENT",
+    }
+
+    def __init__(self, r: dict[str, Any], now: float, trunc: bool, human: bool) -> None:
+        full = str(r["Id"])
+        self.ID = full if full == "<missing>" or not trunc else full.removeprefix("sha256:")[:12]
+        self.CreatedAt = go_rfc3339(r["Created"])
+        self.CreatedSince = created_ago(r["Created"], now) if human else self.CreatedAt
+        self.CreatedBy = ellipsis(r["CreatedBy"], 45) if trunc else r["CreatedBy"]
+        self.Size = human_size(r["Size"]) if human else str(r["Size"])
+        self.Comment = r["Comment"]
+
+    def marshal_json(self) -> str:
+        return row_json(vars(self))
+
+
 def cmd_history(s: Session, a: argparse.Namespace) -> int:
-    rows = s.json("GET", f"/images/{a.image}/history")
     now = s.now()
-    out = []
-    for r in rows:
-        ident = r["Id"].removeprefix("sha256:")[:12] if r["Id"] != "<missing>" else "<missing>"
-        created_by = r["CreatedBy"]
-        if not a.no_trunc:
-            created_by = ellipsis(created_by, 45)
-        out.append([ident, created_ago(r["Created"], now), created_by, human_size(r["Size"]), r["Comment"]])
+    rows = [HistoryRow(r, now, not a.no_trunc, a.human) for r in s.json("GET", f"/images/{a.image}/history")]
     if a.quiet:
-        s.out.write("".join(r[0] + "\n" for r in out))
+        s.out.write("".join(r.ID + "\n" for r in rows))
         return 0
-    s.out.write(table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], out))
+    if not is_default_format(a.format):
+        return render_format(s, a.format, rows, headers=HistoryRow.HEADERS)
+    s.out.write(
+        table(
+            ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+            [[r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment] for r in rows],
+        )
+    )
     return 0
 
 
@@ -216,6 +249,8 @@ def cmd_network(s: Session, a: argparse.Namespace) -> int:
             except DockerError as err:
                 s.err.write(f"Error response from daemon: {err.message}\n")
                 code = 1
+        if code:  # docker 28 ends with its bare StatusError
+            s.err.write("exit status 1\n")
         return code
     if sub in ("connect", "disconnect"):
         conn: dict[str, Any] = {"Container": a.container}
@@ -282,40 +317,68 @@ def cmd_volume(s: Session, a: argparse.Namespace) -> int:
 
 def cmd_system(s: Session, a: argparse.Namespace) -> int:
     if a.sys_cmd == "df":
-        df = s.json("GET", "/system/df")
-        imgs, cons, vols = df["Images"], df["Containers"], df["Volumes"]
-        active_imgs = sum(1 for i in imgs if i.get("Containers", 0) > 0)
-        img_size = df["LayersSize"]
-        rows = [
-            [
-                "Images",
-                str(len(imgs)),
-                str(active_imgs),
-                human_size(img_size),
-                f"{human_size(sum(i['Size'] for i in imgs if not i.get('Containers')))} ({_pct(imgs, img_size)}%)",
-            ],
-            [
-                "Containers",
-                str(len(cons)),
-                str(sum(1 for c in cons if c["State"] == "running")),
-                human_size(sum(c.get("SizeRw", 0) for c in cons)),
-                "0B (0%)",
-            ],
-            [
-                "Local Volumes",
-                str(len(vols)),
-                str(sum(1 for v in vols if v["UsageData"]["RefCount"])),
-                "0B",
-                "0B",
-            ],
-            ["Build Cache", "0", "0", "0B", "0B"],
-        ]
-        s.out.write(table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows))
-        return 0
+        return _system_df(s, a)
     if a.sys_cmd == "info":
         s.out.write(format_info(s.json("GET", "/info")))
         return 0
     raise CliError(f"unknown command {a.sys_cmd}", 1)
+
+
+class DfRow:
+    """A ``docker system df`` line, as ``--format`` sees it."""
+
+    HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}
+
+    def __init__(self, kind: str, total: str, active: str, size: str, reclaimable: str) -> None:
+        self.Type, self.TotalCount, self.Active, self.Size, self.Reclaimable = kind, total, active, size, reclaimable
+
+    def marshal_json(self) -> str:
+        return row_json(vars(self))
+
+
+def _reclaimable(reclaimable: int, total: int) -> str:
+    """The CLI's RECLAIMABLE cell: a share of the total when there is one."""
+    size = human_size(reclaimable, 4)
+    return f"{size} ({reclaimable * 100 // total}%)" if total > 0 else size
+
+
+def _system_df(s: Session, a: argparse.Namespace) -> int:
+    df = s.json("GET", "/system/df")
+    imgs, cons, vols = df["Images"], df["Containers"], df["Volumes"]
+    img_size = int(df["LayersSize"])
+    con_size = sum(int(c.get("SizeRw") or 0) for c in cons)
+    vol_sizes = [int(v["UsageData"].get("Size") or 0) for v in vols]
+    rows = [
+        [
+            "Images",
+            str(len(imgs)),
+            str(sum(1 for i in imgs if i.get("Containers", 0) > 0)),
+            human_size(img_size, 4),
+            _reclaimable(sum(int(i["Size"]) for i in imgs if not i.get("Containers")), img_size),
+        ],
+        [
+            "Containers",
+            str(len(cons)),
+            str(sum(1 for c in cons if c["State"] == "running")),
+            human_size(con_size, 4),
+            _reclaimable(sum(int(c.get("SizeRw") or 0) for c in cons if c["State"] != "running"), con_size),
+        ],
+        [
+            "Local Volumes",
+            str(len(vols)),
+            str(sum(1 for v in vols if v["UsageData"]["RefCount"])),
+            human_size(sum(vol_sizes), 4),
+            _reclaimable(
+                sum(size for v, size in zip(vols, vol_sizes, strict=True) if not v["UsageData"]["RefCount"]),
+                sum(vol_sizes),
+            ),
+        ],
+        ["Build Cache", "0", "0", "0B", "0B"],
+    ]
+    if not is_default_format(a.format):
+        return render_format(s, a.format, [DfRow(*row) for row in rows], headers=DfRow.HEADERS)
+    s.out.write(table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows))
+    return 0
 
 
 def format_info(info: dict[str, Any]) -> str:
@@ -361,13 +424,6 @@ def format_info(info: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _pct(imgs: list[dict[str, Any]], total: int) -> int:
-    if not total:
-        return 0
-    unused = sum(i["Size"] for i in imgs if not i.get("Containers"))
-    return int(unused * 100 / total)
 
 
 def cmd_version(s: Session, a: argparse.Namespace) -> int:

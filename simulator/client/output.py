@@ -54,6 +54,14 @@ def go_time(ts: float, fraction: str = "") -> str:
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
+def go_rfc3339(ts: float) -> str:
+    """Go's ``time.RFC3339`` in local time: ``2024-01-01T00:00:00Z`` (``+09:00`` away from UTC)."""
+    local = datetime.fromtimestamp(int(ts)).astimezone()
+    offset = local.strftime("%z")
+    zone = "Z" if offset in ("+0000", "-0000") else f"{offset[:3]}:{offset[3:]}"
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + zone
+
+
 def go_time_rfc3339(text: str) -> str:
     """An API timestamp (``2026-11-23T18:38:19.791062144Z``) as Go's ``time.Time.String()``."""
     found = _RFC3339.match(text)

@@ -28,6 +28,15 @@ _GO_PARSER = {"int": "strconv.ParseInt", "float": "strconv.ParseFloat"}
 _TYPE_ERROR = re.compile(r'^argument (?P<flags>\S+): invalid argument "(?P<value>.*?)": (?P<why>.*)$', re.S)
 
 
+def go_bool(text: str) -> bool:
+    """A boolean flag's value as pflag reads ``--human=false`` (``strconv.ParseBool``)."""
+    if text in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if text in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise argparse.ArgumentTypeError(f'invalid argument "{text}": strconv.ParseBool: parsing "{text}": invalid syntax')
+
+
 def filter_value(text: str) -> str:
     """A ``-f/--filter`` value: docker's ``opts.FilterOpt`` wants ``name=value``."""
     if "=" not in text:
@@ -79,7 +88,7 @@ class DockerHelpFormatter(argparse.HelpFormatter):
             (o for o in action.option_strings if o.startswith("--")), key=len, default=""
         )  # --network, not --net
         names = f"{short}, {long}" if short and long else short or f"    {long}"
-        if action.nargs == 0:
+        if action.nargs == 0 or action.metavar == "":  # a switch (or a bool that takes =false)
             return names
         return f"{names} {action.metavar or 'string'}"
 
@@ -98,6 +107,15 @@ class DockerArgParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", DockerHelpFormatter)
         super().__init__(*args, **kwargs)
         self.command = command
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """pflag's bool flags take a value only as ``--human=false``: a bare ``-H`` is true and
+        never swallows the next word (argparse's optional value would)."""
+        if args is not None:
+            bools = {o for a in self._actions if a.metavar == "" and a.nargs == "?" for o in a.option_strings}
+            if bools:
+                args = [f"{arg}=true" if arg in bools else arg for arg in args]
+        return super().parse_known_args(args, namespace)
 
     # -- help ---------------------------------------------------------------------
     def usage_text(self) -> str:

@@ -147,10 +147,11 @@ def gateway_for(subnet: str) -> str:
 
 
 def validate_subnet(subnet: str) -> str:
+    """A network's ``--subnet`` in canonical form, or dockerd's error for it."""
     try:
         return str(ipaddress.ip_network(subnet, strict=True))
     except ValueError:
-        raise InvalidParameter(f"invalid CIDR address: {subnet}") from None
+        raise InvalidParameter(f"Invalid subnet {subnet} : invalid CIDR address: {subnet}") from None
 
 
 def next_pool(taken: list[str]) -> str:
