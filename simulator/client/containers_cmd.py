@@ -15,10 +15,19 @@ from simulator.client.output import (
     row_json,
     table,
 )
+from simulator.client.run_opts import (
+    OptionError,
+    check_volume_spec,
+    env_value,
+    memory_bytes,
+    nano_cpus,
+    parse_port_spec,
+    parse_restart_policy,
+)
 from simulator.client.session import CliError, Session
 from simulator.client.template import TemplateError, compile_template
 from simulator.client.terminal import NOT_A_TTY, raw_terminal, stdin_pump, write_raw
-from simulator.client.units import created_ago, get_timestamp, parse_size
+from simulator.client.units import created_ago, get_timestamp
 from simulator.model.errors import DockerError
 from simulator.model.reference import normalize
 from simulator.model.timefmt import human_duration
@@ -34,7 +43,9 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Automatically remove the container and its associated anonymous volumes when it exits",
     )
-    p.add_argument("-e", "--env", action="append", default=[], metavar="list", help="Set environment variables")
+    p.add_argument(
+        "-e", "--env", type=env_value, action="append", default=[], metavar="list", help="Set environment variables"
+    )
     p.add_argument("-v", "--volume", action="append", default=[], metavar="list", help="Bind mount a volume")
     p.add_argument(
         "-p",
@@ -50,8 +61,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-h", "--hostname", default="", metavar="string", help="Container host name")
     p.add_argument("-l", "--label", action="append", default=[], metavar="list", help="Set meta data on a container")
-    p.add_argument("-m", "--memory", default="", metavar="bytes", help="Memory limit")
-    p.add_argument("--cpus", default="", metavar="decimal", help="Number of CPUs")
+    p.add_argument("-m", "--memory", type=memory_bytes, default=0, metavar="bytes", help="Memory limit")
+    p.add_argument("--cpus", type=nano_cpus, default=0, metavar="decimal", help="Number of CPUs")
     p.add_argument(
         "--pids-limit", type=int, default=0, metavar="int", help="Tune container pids limit (set -1 for unlimited)"
     )
@@ -76,9 +87,22 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
 
 
 def create_body(a: argparse.Namespace) -> dict[str, Any]:
-    """The ``POST /containers/create`` body the docker CLI builds from ``run``/``create`` flags."""
+    """The ``POST /containers/create`` body the docker CLI builds from ``run``/``create`` flags.
+
+    Raises:
+        CliError: the CLI's own refusal (``csim: invalid containerPort: abc``...), exit 125.
+    """
+    try:
+        return _create_body(a)
+    except OptionError as err:
+        raise CliError(_run_failed(str(err), a.cmd), 125) from None
+
+
+def _create_body(a: argparse.Namespace) -> dict[str, Any]:
     if a.rm and a.restart and a.restart != "no":
-        raise CliError("Conflicting options: --restart and --rm", 125)
+        raise OptionError("conflicting options: cannot specify both --restart and --rm")
+    for spec in a.volume:
+        check_volume_spec(spec)
     normalize(a.image)  # the CLI rejects a bad reference before any request
     host: dict[str, Any] = {
         "Binds": a.volume or None,
@@ -89,32 +113,19 @@ def create_body(a: argparse.Namespace) -> dict[str, Any]:
     if a.runtime:
         host["Runtime"] = a.runtime
     if a.memory:
-        host["Memory"] = parse_size(a.memory)
+        host["Memory"] = a.memory
     if a.cpus:
-        try:
-            host["NanoCpus"] = round(float(a.cpus) * 1e9)
-        except ValueError:
-            raise CliError(
-                f'invalid argument "{a.cpus}" for "--cpus" flag: failed to parse {a.cpus} as a rational number',
-                125,
-            ) from None
+        host["NanoCpus"] = a.cpus
     if a.pids_limit:
         host["PidsLimit"] = a.pids_limit
     if a.restart:
-        name, _, count = a.restart.partition(":")
-        host["RestartPolicy"] = {
-            "Name": name,
-            "MaximumRetryCount": int(count) if count.isdigit() else 0,
-        }
+        host["RestartPolicy"] = parse_restart_policy(a.restart)
     exposed: dict[str, Any] = {}
     bindings: dict[str, list[dict[str, str]]] = {}
     for spec in a.publish:
-        parts = spec.split(":")
-        cport = parts[-1] if "/" in parts[-1] else parts[-1] + "/tcp"
-        hip = parts[0] if len(parts) == 3 else ""
-        hport = parts[-2] if len(parts) >= 2 else ""
-        exposed[cport] = {}
-        bindings.setdefault(cport, []).append({"HostIp": hip, "HostPort": hport})
+        for port, binding in parse_port_spec(spec):
+            exposed[port] = {}
+            bindings.setdefault(port, []).append(binding)
     if bindings:
         host["PortBindings"] = bindings
     env = list(a.env)
@@ -192,9 +203,9 @@ def _send_stdin(s: Session, hijack: Any) -> None:
     hijack.feed(None)
 
 
-def _run_failed(message: str) -> str:
-    """How ``docker run`` reports an error of its own or the daemon's (docker CLI 28's ``withHelp``)."""
-    return f"csim: {message}\n\nRun 'csim run --help' for more information"
+def _run_failed(message: str, command: str = "run") -> str:
+    """How ``docker run``/``create`` report an error of their own or the daemon's (docker CLI 28's ``withHelp``)."""
+    return f"csim: {message}\n\nRun 'csim {command} --help' for more information"
 
 
 def _start_failure_code(message: str) -> int:

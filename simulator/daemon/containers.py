@@ -45,6 +45,8 @@ class Container:
     runtime_created: bool = False
     last_backoff: float = 0.0
     execs: list[str] = field(default_factory=list)
+    published: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """The host ports its ``-p`` bindings hold while it runs (``daemon.ports``)."""
 
     @property
     def short_id(self) -> str:
@@ -73,6 +75,7 @@ class Container:
             "mounts": self.mounts,
             "logs": [[e.time, e.stream, e.data.decode("utf-8", "surrogateescape")] for e in self.logs],
             "runtime_created": self.runtime_created,
+            "published": self.published,
         }
 
     @classmethod

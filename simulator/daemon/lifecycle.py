@@ -234,6 +234,15 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             yield from self.rt.create(self._spec(c), ctx)
             c.runtime_created = True
         yield from self._connect_networks(ctx, c)
+        try:
+            c.published = self._publish_ports(c)
+        except DockerError as err:
+            c.state.set_start_error(err.message, 128, self.now())
+            self._disconnect_networks(c)
+            self._notify(c.id, ("next-exit", "not-running"), 128)
+            if c.host_config.get("AutoRemove"):
+                yield from self._remove_now(ctx, c, remove_volumes=True)
+            raise
         self._mount_events(c, "mount")
         io = ProcessIO(
             self.env,
@@ -253,6 +262,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             code = 127 if "not found" in err.message else 126 if "permission denied" in err.message else 128
             c.state.set_start_error(err.message, code, self.now())
             self._disconnect_networks(c)
+            c.published = {}
             self._mount_events(c, "unmount")
             self.container_event(c, "die", exitCode=code)
             self._notify(c.id, ("next-exit", "not-running"), code)
@@ -292,6 +302,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             c.state.set_stopped(status.code, self.now(), status.oom_killed, status.error)
         self.container_event(c, "die", exitCode=status.code)
         self._disconnect_networks(c)
+        c.published = {}
         self._mount_events(c, "unmount")
         self._notify(c.id, ("next-exit", "not-running"), status.code)
         if restart:

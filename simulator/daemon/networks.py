@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator.daemon.containers import Container
 from simulator.daemon.core import DaemonCore, Proc
+from simulator.daemon.ports import PortAllocated, allocate
 from simulator.model.errors import Conflict, DockerError, Forbidden, InvalidParameter, NotFound
 from simulator.model.network import (
     DEFAULT_BRIDGE_SUBNET,
@@ -157,6 +158,21 @@ class NetworkMixin(DaemonCore):
                 settings[key] = ""
             settings["IPPrefixLen"] = 0
         self.event("network", "disconnect", net.id, container=c.id, name=net.name, type=net.driver)
+
+    def _publish_ports(self, c: Container) -> dict[str, list[dict[str, str]]]:
+        """The host ports of ``c``'s ``-p`` bindings, free of every running container's (see ``ports``)."""
+        bindings = c.host_config.get("PortBindings") or {}
+        mode = self._network_mode(c)
+        if not bindings or mode in ("host", "none") or mode.startswith("container:"):
+            return {}
+        others = (o.published for o in self.containers if o.id != c.id and o.published)
+        try:
+            return allocate(bindings, others)
+        except PortAllocated as err:
+            endpoint = (c.networks.get(mode) or {}).get("EndpointID") or ""
+            raise DockerError(
+                f"driver failed programming external connectivity on endpoint {c.name} ({endpoint}): {err}", 500
+            ) from None
 
     def _disconnect_networks(self, c: Container) -> None:
         for name in list(c.networks):

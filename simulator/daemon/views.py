@@ -115,7 +115,7 @@ class ViewsMixin(DaemonCore):
         for port in c.config.get("ExposedPorts") or {}:
             out[port] = None
         if c.state.running:
-            for port, binds in bindings.items():
+            for port, binds in (c.published or bindings).items():
                 out[port] = [
                     {"HostIp": b.get("HostIp") or "0.0.0.0", "HostPort": b.get("HostPort") or ""} for b in (binds or [])
                 ]
@@ -126,7 +126,7 @@ class ViewsMixin(DaemonCore):
         bindings = c.host_config.get("PortBindings") or {}
         for port in sorted(c.config.get("ExposedPorts") or {}):
             num, _, proto = port.partition("/")
-            binds = bindings.get(port) if c.state.running else None
+            binds = (c.published or bindings).get(port) if c.state.running else None
             if binds:
                 for b in binds:
                     rows.append(
