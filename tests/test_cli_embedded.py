@@ -80,6 +80,10 @@ def test_shared_base_layers_already_exist(world: World) -> None:
     assert "Status: Image is up to date for python:3.12-slim" in again.stdout
 
 
+def _case_id(value: object) -> str:
+    return " ".join(value) if isinstance(value, list) else ""
+
+
 USAGE_RUN = "\nUsage:  csim run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'csim run --help' for more information\n"
 
 # What docker CLI 28 prints for each (with "docker" read as "csim"), and its exit code.
@@ -152,9 +156,7 @@ DOCKER_28_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("argv", "code", "stderr"), DOCKER_28_REFUSALS, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
-)
+@pytest.mark.parametrize(("argv", "code", "stderr"), DOCKER_28_REFUSALS, ids=_case_id)
 def test_command_line_refusals_are_docker_28s(world: World, argv: list[str], code: int, stderr: str) -> None:
     before = world.run_cli(["ps", "-aq"]).stdout
     r = world.run_cli(argv)
@@ -472,3 +474,46 @@ def test_history_and_system_df_formats_and_inspect_types(world: World) -> None:
     assert (swarm.exit_code, swarm.stdout) == (1, "[]\n") and "not a swarm manager" in swarm.stderr
     gone = world.run_cli(["network", "rm", "nosuch"])
     assert gone.stderr == "Error response from daemon: network nosuch not found\nexit status 1\n"
+
+
+# docker CLI 28's own refusals of run flags (seen with `docker run FLAGS busybox`), "docker" read as "csim".
+RUN_FLAG_REFUSALS = [
+    (["--restart", "on-failure:x"], "csim: invalid restart policy format: maximum retry count must be an integer"),
+    (["--restart", ":3"], "csim: invalid restart policy format: no policy provided before colon"),
+    (["--rm", "--restart", "always"], "csim: conflicting options: cannot specify both --restart and --rm"),
+    (["-p", "abc"], "csim: invalid containerPort: abc"),
+    (["-p", "8080:80/xyz"], "csim: invalid proto: xyz"),
+    (["-p", "abc:80"], "csim: invalid hostPort: abc"),
+    (["-p", "1.2.3.999:80:80"], "csim: invalid IP address: 1.2.3.999"),
+    (["-p", "80:"], "csim: no port specified: 80:<empty>"),
+    (["-p", "8000-8001:80-82"], "csim: invalid ranges specified for container and host Ports: 80-82 and 8000-8001"),
+    (["-v", "/x:"], "csim: invalid spec: /x:: empty section between colons"),
+]
+RUN_FLAG_ERRORS = [
+    (["-m", "1x"], """invalid argument "1x" for "-m, --memory" flag: invalid suffix: 'x'"""),
+    (["--cpus", "abc"], 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number'),
+    (["-e", "=x"], 'invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x'),
+]
+
+
+@pytest.mark.parametrize(("flags", "message"), RUN_FLAG_REFUSALS, ids=_case_id)
+def test_run_flag_refusals_are_the_commands_own(world: World, flags: list[str], message: str) -> None:
+    r = world.run_cli(["run", *flags, "busybox", "true"])
+    assert (r.exit_code, r.stderr) == (125, f"{message}\n\nRun 'csim run --help' for more information\n")
+    assert world.run_cli(["ps", "-aq"]).stdout == ""  # refused before anything was created
+
+
+@pytest.mark.parametrize(("flags", "message"), RUN_FLAG_ERRORS, ids=_case_id)
+def test_run_flag_values_that_do_not_parse_are_flag_errors(world: World, flags: list[str], message: str) -> None:
+    r = world.run_cli(["run", *flags, "busybox", "true"])
+    assert (r.exit_code, r.stderr) == (125, f"{message}\n{USAGE_RUN}")
+
+
+def test_run_flags_reach_the_daemon_parsed(world: World) -> None:
+    argv = ["run", "-d", "--name", "pp", "-m", "64m", "--cpus", "0.5", "--restart", "on-failure:3"]
+    assert world.run_cli([*argv, "-p", "8000-8001:80-81", "busybox", "sleep", "100"]).exit_code == 0
+    shown = world.run_cli(
+        ["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{json .HostConfig.RestartPolicy}}", "pp"]
+    )
+    assert shown.stdout == '67108864 500000000 {"Name":"on-failure","MaximumRetryCount":3}\n'
+    assert world.run_cli(["port", "pp"]).stdout == "80/tcp -> 0.0.0.0:8000\n81/tcp -> 0.0.0.0:8001\n"
