@@ -517,3 +517,21 @@ def test_run_flags_reach_the_daemon_parsed(world: World) -> None:
     )
     assert shown.stdout == '67108864 500000000 {"Name":"on-failure","MaximumRetryCount":3}\n'
     assert world.run_cli(["port", "pp"]).stdout == "80/tcp -> 0.0.0.0:8000\n81/tcp -> 0.0.0.0:8001\n"
+
+
+def test_image_listing_filters_and_latest_container(world: World) -> None:
+    world.run_cli(["pull", "busybox"])
+    world.run_cli(["tag", "busybox", "b2"])
+    world.run_cli(["tag", "busybox", "b2:v1"])
+    assert len(world.run_cli(["images", "-q"]).stdout.splitlines()) == 3  # a line a tag, as docker
+    rows = world.run_cli(["images", "b2", "--format", "{{.Repository}}:{{.Tag}}"]).stdout
+    assert rows == "b2:latest\nb2:v1\n"  # only the tags that match the reference
+    bad = world.run_cli(["images", "--filter", "bogus=1"])
+    assert (bad.exit_code, bad.stderr) == (1, "Error response from daemon: invalid filter 'bogus'\n")
+    missing = world.run_cli(["rmi", "-f", "nosuch"])
+    assert (missing.exit_code, missing.stderr) == (0, "Error response from daemon: No such image: nosuch:latest\n")
+    world.run_cli(["run", "--name", "first", "busybox", "true"])
+    world.run_cli(["run", "--name", "second", "busybox", "true"])
+    assert world.run_cli(["ps", "-l", "--format", "{{.Names}}"]).stdout == "second\n"  # -l sees stopped ones
+    assert world.run_cli(["ps", "-n", "2", "--format", "{{.Names}}"]).stdout == "second\nfirst\n"
+    assert world.run_cli(["version", "--format", "{{.Server.ApiVersion}}"]).stdout == "1.50\n"

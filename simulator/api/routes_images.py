@@ -11,7 +11,7 @@ from simulator.daemon.core import Proc
 from simulator.daemon.daemon import Daemon
 from simulator.daemon.pull import pull_reference
 from simulator.daemon.streams import Stream
-from simulator.model.errors import DockerError
+from simulator.model.errors import DockerError, InvalidParameter
 from simulator.trace.tracer import SpanContext
 
 
@@ -34,9 +34,17 @@ def pull(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> Proc:
     return ApiResponse(200, stream=stream, stream_kind="json")
 
 
+IMAGE_FILTERS = frozenset({"before", "dangling", "label", "reference", "since", "until"})
+
+
 @instant
 def list_(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse:
+    from simulator.model.reference import familiar_match, normalize
+
     filters = parse_filters(req)
+    for key in filters:
+        if key not in IMAGE_FILTERS:
+            raise InvalidParameter(f"invalid filter '{key}'")
     rows = []
     # Intermediate images of a build (untagged, with children) show only with ``-a``.
     parents = {str(i.config.get("parent")) for i in d.images.images.values() if i.config.get("parent")}
@@ -48,12 +56,14 @@ def list_(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse
             want = filters["dangling"][0] in ("true", "1")
             if bool(tags) == want:
                 continue
+        summary = d.image_summary(image)
         if filters.get("reference"):
-            from simulator.model.reference import familiar_match, normalize
-
-            if not any(familiar_match(p, normalize(t)) for p in filters["reference"] for t in tags):
+            # As dockerd: only the tags that match are listed, and an image with none is left out.
+            tags = [t for t in tags if any(familiar_match(p, normalize(t)) for p in filters["reference"])]
+            if not tags:
                 continue
-        rows.append(d.image_summary(image))
+            summary["RepoTags"] = tags
+        rows.append(summary)
     return ApiResponse(200, rows)
 
 

@@ -352,11 +352,11 @@ def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
     for f in a.filter:
         key, _, value = f.partition("=")
         filters.setdefault(key, {})[value] = True
-    q: dict[str, Any] = {"all": 1 if a.all else None}
+    q: dict[str, Any] = {"all": 1 if a.all or a.latest or a.last else None}  # -l and -n include every state
     if filters:
         q["filters"] = filters
-    if a.last:
-        q["limit"] = a.last
+    if a.last or a.latest:
+        q["limit"] = 1 if a.latest else a.last
     rows: list[dict[str, Any]] = s.json("GET", "/containers/json", q)
     return rows[:1] if a.latest else rows
 

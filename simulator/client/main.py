@@ -232,7 +232,14 @@ def build_parser() -> DockerArgParser:
         metavar="string",
         help="Format output using a custom template: 'json' or 'TEMPLATE' (a Go template)",
     )
-    sub.add_parser("version", command="version")
+    p = sub.add_parser("version", command="version")
+    p.add_argument(
+        "-f",
+        "--format",
+        default="",
+        metavar="string",
+        help="Format output using a custom template: 'json' or 'TEMPLATE' (a Go template)",
+    )
     sub.add_parser("info", command="info")
 
     net = sub.add_parser("network", command="network")

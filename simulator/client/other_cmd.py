@@ -67,9 +67,8 @@ def cmd_images(s: Session, a: argparse.Namespace) -> int:
     for img in imgs:
         for tag in img.get("RepoTags") or [""]:
             rows.append(ImageRow(img, tag, now, not a.no_trunc))
-    if a.quiet:
-        seen = dict.fromkeys(r.ID for r in rows)
-        s.out.write("".join(i + "\n" for i in seen))
+    if a.quiet:  # one line a row, as docker: an image with two tags is listed twice
+        s.out.write("".join(r.ID + "\n" for r in rows))
         return 0
     if not is_default_format(a.format):
         return render_format(s, a.format, rows, id_header="IMAGE ID")
@@ -91,7 +90,8 @@ def cmd_rmi(s: Session, a: argparse.Namespace) -> int:
                     s.out.write(f"{k}: {v}\n")
         except DockerError as err:
             s.err.write(f"Error response from daemon: {err.message}\n")
-            code = 1
+            if not (a.force and err.status == 404):  # -f: a missing image is said, not a failure
+                code = 1
     return code
 
 
@@ -430,6 +430,17 @@ def cmd_version(s: Session, a: argparse.Namespace) -> int:
     import simulator
 
     v = s.json("GET", "/version")
+    if a.format:
+        client = {
+            "Platform": {"Name": ""},
+            "Version": simulator.__version__,
+            "ApiVersion": v["ApiVersion"],
+            "DefaultAPIVersion": v["ApiVersion"],
+            "Os": "linux",
+            "Arch": "amd64",
+            "Context": "embedded",
+        }
+        return render_format(s, a.format, [{"Client": client, "Server": v}], headers={})
     s.out.write(
         "Client:\n"
         f" Version:           {simulator.__version__}\n"
