@@ -45,7 +45,7 @@ def build_parser() -> DockerArgParser:
     for name in ("run", "create"):
         p = sub.add_parser(name, command=name, add_help=False, help=f"{name} a container")
         p.add_argument("--help", action="help")
-        add_create_flags(p)
+        add_create_flags(p, run=name == "run")
     for op in _CONTAINER_OPS:
         p = sub.add_parser(op, command=op, help=f"{op} containers")
         if op in ("stop", "restart"):
