@@ -37,9 +37,7 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool = True) -> None:
     """``run``'s and ``create``'s flags (``-d`` is ``run``'s alone)."""
     p.add_argument("--name", default="", metavar="string", help="Assign a name to the container")
     if run:
-        p.add_argument(
-            "-d", "--detach", action="store_true", help="Run container in background and print container ID"
-        )
+        p.add_argument("-d", "--detach", action="store_true", help="Run container in background and print container ID")
     else:
         p.set_defaults(detach=False)
     p.add_argument("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")

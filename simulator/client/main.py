@@ -21,6 +21,23 @@ from simulator.client.usage import arg_count_error
 _CONTAINER_OPS = ("start", "stop", "kill", "restart", "pause", "unpause")
 
 
+LISTING_FORMATS = "'table', 'table TEMPLATE', 'json' or 'TEMPLATE'"
+INSPECT_FORMATS = "'json' or 'TEMPLATE'"
+
+
+def _format_flag(p: argparse.ArgumentParser, kinds: str, short: bool = False) -> None:
+    """``--format``: a Go template, and for listings ``table`` and ``json`` too."""
+    flags = ("-f", "--format") if short else ("--format",)
+    p.add_argument(
+        *flags, default="", metavar="string", help=f"Format output using a custom template: {kinds} (a Go template)"
+    )
+
+
+def _filter_flag(p: argparse.ArgumentParser, text: str = "Filter output based on conditions provided") -> None:
+    """``-f/--filter name=value``, repeatable."""
+    p.add_argument("-f", "--filter", action="append", default=[], type=filter_value, metavar="filter", help=text)
+
+
 def build_parser() -> DockerArgParser:
     root = DockerArgParser(prog="csim", command="", description="csim: watch Docker work, hop by hop")
     root.add_argument("--trace", action="store_true", help="Print the command's span tree on stderr when it ends")
@@ -86,21 +103,8 @@ def build_parser() -> DockerArgParser:
     p = sub.add_parser("ps", command="ps", help="list containers")
     p.add_argument("-a", "--all", action="store_true", help="Show all containers (default shows just running)")
     p.add_argument("-q", "--quiet", action="store_true", help="Only display container IDs")
-    p.add_argument(
-        "-f",
-        "--filter",
-        action="append",
-        default=[],
-        type=filter_value,
-        metavar="filter",
-        help="Filter output based on conditions provided",
-    )
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'table TEMPLATE' or 'TEMPLATE' (a Go template)",
-    )
+    _filter_flag(p)
+    _format_flag(p, LISTING_FORMATS)
     p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument(
         "-n", "--last", type=int, default=0, metavar="int", help="Show n last created containers (includes all states)"
@@ -133,13 +137,7 @@ def build_parser() -> DockerArgParser:
     )
     p.add_argument("container")
     p = sub.add_parser("inspect", command="inspect")
-    p.add_argument(
-        "-f",
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'TEMPLATE' (a Go template)",
-    )
+    _format_flag(p, INSPECT_FORMATS, short=True)
     p.add_argument("--type", default="", metavar="string", help="Only inspect objects of the given type")
     p.add_argument("names", nargs="+")
     p = sub.add_parser("exec", command="exec")
@@ -171,21 +169,8 @@ def build_parser() -> DockerArgParser:
     p = sub.add_parser("images", command="images")
     p.add_argument("-a", "--all", action="store_true", help="Show all images (default hides intermediate images)")
     p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
-    p.add_argument(
-        "-f",
-        "--filter",
-        action="append",
-        default=[],
-        type=filter_value,
-        metavar="filter",
-        help="Filter output based on conditions provided",
-    )
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'table TEMPLATE' or 'TEMPLATE' (a Go template)",
-    )
+    _filter_flag(p)
+    _format_flag(p, LISTING_FORMATS)
     p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument("repository", nargs="?", default="")
     p = sub.add_parser("rmi", command="rmi")
@@ -195,12 +180,7 @@ def build_parser() -> DockerArgParser:
     p.add_argument("source")
     p.add_argument("target")
     p = sub.add_parser("history", command="history")
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
-    )
+    _format_flag(p, LISTING_FORMATS)
     p.add_argument(
         "-H",
         "--human",
@@ -217,49 +197,17 @@ def build_parser() -> DockerArgParser:
     p = sub.add_parser("events", command="events")
     p.add_argument("--since", default="", metavar="string", help="Show all events created since timestamp")
     p.add_argument("--until", default="", metavar="string", help="Stream events until this timestamp")
-    p.add_argument(
-        "-f",
-        "--filter",
-        action="append",
-        default=[],
-        type=filter_value,
-        metavar="filter",
-        help="Filter output based on conditions provided",
-    )
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'json' or 'TEMPLATE' (a Go template)",
-    )
+    _filter_flag(p)
+    _format_flag(p, INSPECT_FORMATS)
     p = sub.add_parser("version", command="version")
-    p.add_argument(
-        "-f",
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'json' or 'TEMPLATE' (a Go template)",
-    )
+    _format_flag(p, INSPECT_FORMATS, short=True)
     sub.add_parser("info", command="info")
 
     net = sub.add_parser("network", command="network")
     ns = net.add_subparsers(dest="net_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = ns.add_parser("ls", aliases=["list"], command="network ls")
-    p.add_argument(
-        "-f",
-        "--filter",
-        action="append",
-        default=[],
-        type=filter_value,
-        metavar="filter",
-        help='Provide filter values (e.g. "driver=bridge")',
-    )
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
-    )
+    _filter_flag(p, 'Provide filter values (e.g. "driver=bridge")')
+    _format_flag(p, LISTING_FORMATS)
     p.add_argument("--no-trunc", action="store_true", help="Do not truncate the output")
     p.add_argument("-q", "--quiet", action="store_true", help="Only display network IDs")
     p = ns.add_parser("create", command="network create")
@@ -282,13 +230,7 @@ def build_parser() -> DockerArgParser:
     p.add_argument("--label", action="append", default=[], metavar="list", help="Set metadata on a network")
     p.add_argument("name")
     p = ns.add_parser("inspect", command="network inspect")
-    p.add_argument(
-        "-f",
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'TEMPLATE' (a Go template)",
-    )
+    _format_flag(p, INSPECT_FORMATS, short=True)
     p.add_argument("names", nargs="+")
     p = ns.add_parser("rm", aliases=["remove"], command="network rm")
     p.add_argument("networks", nargs="+")
@@ -319,30 +261,11 @@ def build_parser() -> DockerArgParser:
     p.add_argument("--label", action="append", default=[], metavar="list", help="Set metadata for a volume")
     p.add_argument("name", nargs="?", default="")
     p = vs.add_parser("ls", aliases=["list"], command="volume ls")
-    p.add_argument(
-        "-f",
-        "--filter",
-        action="append",
-        default=[],
-        type=filter_value,
-        metavar="filter",
-        help='Provide filter values (e.g. "dangling=true")',
-    )
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
-    )
+    _filter_flag(p, 'Provide filter values (e.g. "dangling=true")')
+    _format_flag(p, LISTING_FORMATS)
     p.add_argument("-q", "--quiet", action="store_true", help="Only display volume names")
     p = vs.add_parser("inspect", command="volume inspect")
-    p.add_argument(
-        "-f",
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'TEMPLATE' (a Go template)",
-    )
+    _format_flag(p, INSPECT_FORMATS, short=True)
     p.add_argument("names", nargs="+")
     p = vs.add_parser("rm", aliases=["remove"], command="volume rm")
     p.add_argument("-f", "--force", action="store_true", help="Force the removal of one or more volumes")
@@ -354,12 +277,7 @@ def build_parser() -> DockerArgParser:
     sysp = sub.add_parser("system", command="system")
     ss = sysp.add_subparsers(dest="sys_cmd", metavar="COMMAND", parser_class=DockerArgParser, required=True)
     p = ss.add_parser("df", command="system df")
-    p.add_argument(
-        "--format",
-        default="",
-        metavar="string",
-        help="Format output using a custom template: 'table', 'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)",
-    )
+    _format_flag(p, LISTING_FORMATS)
     ss.add_parser("info", command="system info")
     ss.add_parser("reset", command="system reset").add_argument(
         "-f", "--force", action="store_true", help="Accepted for compatibility; reset never prompts"
