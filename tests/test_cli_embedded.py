@@ -535,3 +535,16 @@ def test_image_listing_filters_and_latest_container(world: World) -> None:
     assert world.run_cli(["ps", "-l", "--format", "{{.Names}}"]).stdout == "second\n"  # -l sees stopped ones
     assert world.run_cli(["ps", "-n", "2", "--format", "{{.Names}}"]).stdout == "second\nfirst\n"
     assert world.run_cli(["version", "--format", "{{.Server.ApiVersion}}"]).stdout == "1.50\n"
+
+
+def test_hosts_file_names_the_container_and_restart_policy_is_stored_as_sent(world: World) -> None:
+    hosts = world.run_cli(["run", "--rm", "--name", "h1", "busybox", "cat", "/etc/hosts"]).stdout.splitlines()
+    assert re.fullmatch(r"172\.17\.0\.\d+\t[0-9a-f]{12}", hosts[-1])  # Docker adds the container's own line
+    isolated = world.run_cli(["run", "--rm", "--network", "none", "busybox", "cat", "/etc/hosts"]).stdout
+    assert isolated.splitlines()[-1] == "ff02::2\tip6-allrouters"  # no address, no line
+    world.run_cli(["create", "--name", "cli", "busybox"])
+    shown = world.run_cli(["inspect", "-f", "{{json .HostConfig.RestartPolicy}}", "cli"]).stdout
+    assert shown == '{"Name":"no","MaximumRetryCount":0}\n'  # the docker CLI always sends "no"
+    world.api("POST", "/containers/create", {"name": "bare"}, {"Image": "busybox"})
+    shown = world.run_cli(["inspect", "-f", "{{json .HostConfig.RestartPolicy}}", "bare"]).stdout
+    assert shown == '{"Name":"","MaximumRetryCount":0}\n'  # an API client that sends none gets ""

@@ -78,7 +78,12 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool = True) -> None:
         metavar="list",
         help="Add network-scoped alias for the container",
     )
-    p.add_argument("--restart", default="", metavar="string", help="Restart policy to apply when a container exits")
+    p.add_argument(
+        "--restart",
+        default="no",
+        metavar="string",
+        help='Restart policy to apply when a container exits (default "no")',
+    )
     p.add_argument("--entrypoint", default=None, metavar="string", help="Overwrite the default ENTRYPOINT of the image")
     p.add_argument("--stop-signal", default="", metavar="string", help="Signal to stop the container")
     p.add_argument(
@@ -122,8 +127,7 @@ def _create_body(a: argparse.Namespace) -> dict[str, Any]:
         host["NanoCpus"] = a.cpus
     if a.pids_limit:
         host["PidsLimit"] = a.pids_limit
-    if a.restart:
-        host["RestartPolicy"] = parse_restart_policy(a.restart)
+    host["RestartPolicy"] = parse_restart_policy(a.restart)  # always sent, "no" by default, as the CLI does
     exposed: dict[str, Any] = {}
     bindings: dict[str, list[dict[str, str]]] = {}
     for spec in a.publish:

@@ -124,7 +124,11 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         if body.get("StopTimeout") is not None:
             config["StopTimeout"] = int(body["StopTimeout"])
         host_config.setdefault("NetworkMode", "default")
-        host_config["RestartPolicy"] = policy.to_api()
+        # Stored as sent: the docker CLI sends "no", an API client that sends nothing gets "".
+        host_config["RestartPolicy"] = {
+            "Name": "" if not policy_raw.get("Name") else policy.name,
+            "MaximumRetryCount": policy.maximum_retry_count,
+        }
         log_config = host_config.get("LogConfig") or {}
         if not log_config.get("Type"):  # the docker CLI sends {"Type": ""}: the daemon's default applies
             host_config["LogConfig"] = {"Type": "json-file", "Config": log_config.get("Config") or {}}

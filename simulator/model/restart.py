@@ -38,12 +38,6 @@ class RestartPolicy:
         """Validate as the daemon does and return the policy."""
         return _validated(name or "no", retries)
 
-    def to_api(self) -> dict[str, object]:
-        return {
-            "Name": "" if self.name == "no" else self.name,
-            "MaximumRetryCount": self.maximum_retry_count,
-        }
-
     def should_restart(
         self,
         exit_code: int,

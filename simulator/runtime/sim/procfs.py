@@ -27,8 +27,10 @@ def hosts_file(proc: Process) -> bytes:
     for entry in spec.extra_hosts:
         host, _, ip = entry.partition(":")
         lines.append(f"{ip}\t{host}")
-    if spec.endpoints:
-        lines.append(f"{spec.endpoints[0].ip}\t{spec.hostname}")
+    if spec.network_mode not in ("none", "host"):  # the container's own address, as Docker writes it
+        ip = proc.kernel.own_ip(proc.container)
+        if ip != "127.0.0.1":
+            lines.append(f"{ip}\t{spec.hostname}")
     return ("\n".join(lines) + "\n").encode()
 
 
