@@ -548,3 +548,17 @@ def test_hosts_file_names_the_container_and_restart_policy_is_stored_as_sent(wor
     world.api("POST", "/containers/create", {"name": "bare"}, {"Image": "busybox"})
     shown = world.run_cli(["inspect", "-f", "{{json .HostConfig.RestartPolicy}}", "bare"]).stdout
     assert shown == '{"Name":"","MaximumRetryCount":0}\n'  # an API client that sends none gets ""
+
+
+def test_container_sizes_in_ps_df_and_prune(world: World) -> None:
+    world.run_cli(["run", "--name", "d1", "busybox", "sh", "-c", "echo hello > /f; mkdir /d"])
+    world.run_cli(["run", "-d", "--name", "d2", "busybox", "sleep", "99"])
+    sizes = world.run_cli(["ps", "-a", "--format", "{{.Names}} {{.Size}}"]).stdout
+    assert sizes == "d2 0B (virtual 4.27MB)\nd1 6B (virtual 4.27MB)\n"  # "hello\n" in the writable layer
+    table = world.run_cli(["ps", "-a", "-s"]).stdout.splitlines()
+    assert table[0].endswith("NAMES     SIZE") and table[2].endswith("d1        6B (virtual 4.27MB)")
+    assert world.run_cli(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).stdout.count("virtual") == 0
+    df = world.run_cli(["system", "df", "--format", "{{.Type}}: {{.Size}} {{.Reclaimable}}"]).stdout
+    assert "Containers: 6B 6B (100%)" in df
+    pruned = world.run_cli(["container", "prune", "-f"]).stdout
+    assert pruned.endswith("\nTotal reclaimed space: 6B\n")

@@ -34,6 +34,10 @@ def _commands(*lines: str, step: int | None = None, phase: float = 1.0, keys: tu
         if keys:
             await pilot.press(*keys)
         await pilot.pause()
+        # Let the panels' refresh after the last command land (a table can size its columns
+        # one frame later); without this the containers table was caught half laid out.
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
 
     return run_before
 

@@ -247,12 +247,7 @@ def system_df(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResp
         images.append(summary)
     containers = []
     for c in d.containers.all():
-        row = d.container_summary(c)
-        size_rw = upper_size(d, c.id) if c.runtime_created else 0
-        row["SizeRw"] = size_rw
-        base = d.images.images.get(c.image_id)
-        row["SizeRootFs"] = (base.size if base else 0) + size_rw
-        containers.append(row)
+        containers.append(d.with_sizes(c, d.container_summary(c)))
     volumes = []
     for vol in d.volumes.values():
         item = d.volume_json(vol)
@@ -268,18 +263,6 @@ def system_df(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResp
             "BuildCache": [],
         },
     )
-
-
-def upper_size(d: Daemon, cid: str) -> int:
-    """Bytes in a container's writable layer (its files, as a layer tar holds them)."""
-    import tarfile
-    from io import BytesIO
-
-    total = 0
-    with tarfile.open(fileobj=BytesIO(d.rt.export_upper(cid))) as tar:
-        for member in tar:
-            total += member.size
-    return total
 
 
 # -- networks -----------------------------------------------------------------------

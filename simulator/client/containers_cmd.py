@@ -27,7 +27,7 @@ from simulator.client.run_opts import (
 from simulator.client.session import CliError, Session
 from simulator.client.template import TemplateError, compile_template
 from simulator.client.terminal import NOT_A_TTY, raw_terminal, stdin_pump, write_raw
-from simulator.client.units import created_ago, get_timestamp
+from simulator.client.units import created_ago, get_timestamp, human_size
 from simulator.model.errors import DockerError
 from simulator.model.reference import normalize
 from simulator.model.timefmt import human_duration
@@ -361,6 +361,8 @@ def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
         key, _, value = f.partition("=")
         filters.setdefault(key, {})[value] = True
     q: dict[str, Any] = {"all": 1 if a.all or a.latest or a.last else None}  # -l and -n include every state
+    if a.size or ".Size" in (a.format or ""):
+        q["size"] = 1  # as the CLI: sizes are asked for when they will be shown
     if filters:
         q["filters"] = filters
     if a.last or a.latest:
@@ -388,7 +390,8 @@ class PsRow:
         mounts = c.get("Mounts") or []
         self.Mounts = ",".join(m.get("Name", m.get("Source", "")) for m in mounts)
         self.LocalVolumes = str(sum(1 for m in mounts if m.get("Type") == "volume" and m.get("Driver") == "local"))
-        self.Size = "0B"
+        size_rw = human_size(int(c.get("SizeRw") or 0))
+        self.Size = f"{size_rw} (virtual {human_size(int(c['SizeRootFs']))})" if c.get("SizeRootFs") else size_rw
 
     def marshal_json(self) -> str:
         return row_json({**vars(self), "Platform": None})
@@ -409,12 +412,12 @@ def cmd_ps(s: Session, a: argparse.Namespace) -> int:
         return 0
     if not is_default_format(a.format):
         return render_format(s, a.format, items)
-    s.out.write(
-        table(
-            ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-            [[r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names] for r in items],
-        )
-    )
+    headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    cells = [[r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names] for r in items]
+    if a.size:
+        headers.append("SIZE")
+        cells = [[*row, r.Size] for row, r in zip(cells, items, strict=True)]
+    s.out.write(table(headers, cells))
     return 0
 
 
@@ -696,7 +699,7 @@ def cmd_container_prune(s: Session, a: argparse.Namespace) -> int:
     ids = result.get("ContainersDeleted") or []
     if ids:
         s.out.write("Deleted Containers:\n" + "".join(i + "\n" for i in ids) + "\n")
-    s.out.write("Total reclaimed space: 0B\n")
+    s.out.write(f"Total reclaimed space: {human_size(int(result.get('SpaceReclaimed') or 0))}\n")
     return 0
 
 

@@ -112,7 +112,7 @@ def build_parser() -> DockerArgParser:
     p.add_argument(
         "-l", "--latest", action="store_true", help="Show the latest created container (includes all states)"
     )
-    p.add_argument("-s", "--size", action="store_true", help="Accepted for compatibility; csim prints no SIZE column")
+    p.add_argument("-s", "--size", action="store_true", help="Display total file sizes")
     p = sub.add_parser("logs", command="logs")
     p.add_argument("-f", "--follow", action="store_true", help="Follow log output")
     p.add_argument(

@@ -103,6 +103,16 @@ class DaemonCore:
         """Unix seconds for world time ``t`` (default: now)."""
         return self.epoch + (self.now() if t is None else t)
 
+    def size_rw(self, c: Container) -> int:
+        """Bytes in ``c``'s writable layer (its files, as a layer tar holds them): ``SizeRw``."""
+        import tarfile
+        from io import BytesIO
+
+        if not c.runtime_created:
+            return 0
+        with tarfile.open(fileobj=BytesIO(self.rt.export_upper(c.id))) as tar:
+            return sum(member.size for member in tar)
+
     def time_ns(self) -> int:
         return round(self.wall() * 1e9)
 

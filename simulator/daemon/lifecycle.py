@@ -534,13 +534,16 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
     def prune_containers(self, parent: SpanContext) -> Proc:
         ctx = self.span("ContainersPrune", parent)
         deleted: list[str] = []
+        reclaimed = 0
         for c in self.containers.all():
             if not c.state.running:
+                size = self.size_rw(c)
                 yield from self._remove_now(ctx, c, False)
                 deleted.append(c.id)
-        self.event("container", "prune", "", reclaimed=0)
+                reclaimed += size
+        self.event("container", "prune", "", reclaimed=reclaimed)
         self.end(ctx, deleted=len(deleted))
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": 0}
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     def lookup_exit(self, ref: str) -> int:
         c = self.containers.find(ref)

@@ -180,6 +180,12 @@ class ViewsMixin(DaemonCore):
             return ""
         return f"Exited ({s.exit_code}) {human_duration(now - s.finished_at)} ago"
 
+    def with_sizes(self, c: Container, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with ``SizeRw`` and ``SizeRootFs`` (the image's size plus the writable layer)."""
+        size_rw = self.size_rw(c)
+        base = self.images.images.get(c.image_id)
+        return {**row, "SizeRw": size_rw, "SizeRootFs": (base.size if base else 0) + size_rw}
+
     def list_containers(
         self, all_: bool = False, filters: dict[str, list[str]] | None = None, limit: int = -1
     ) -> list[dict[str, Any]]:
