@@ -14,7 +14,7 @@ layer as tar bytes and :meth:`SimRuntime.restore_container` puts it back after
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import simpy
@@ -88,12 +88,17 @@ class SimRuntime:
         self._exits: dict[int, Process] = {}
 
     # -- helpers -----------------------------------------------------------
+    def _hops(self, hop: str, parent: SpanContext, steps: Iterable[tuple[str, float, dict[str, Any]]]) -> Proc:
+        """Each step a span on ``hop`` under ``parent`` that takes its seconds, one after another
+        (one generator for a whole sequence: every container start and delete runs one)."""
+        for name, seconds, attrs in steps:
+            ctx = self.tracer.start(hop, name, parent, **attrs)
+            if seconds > 0:
+                yield self.env.timeout(seconds)
+            self.tracer.end(ctx)
+
     def _hop(self, hop: str, name: str, parent: SpanContext, seconds: float, **attrs: Any) -> Proc:
-        ctx = self.tracer.start(hop, name, parent, **attrs)
-        if seconds > 0:
-            yield self.env.timeout(seconds)
-        self.tracer.end(ctx)
-        return ctx
+        yield from self._hops(hop, parent, ((name, seconds, attrs),))
 
     def _container(self, container_id: str) -> Container:
         c = self.kernel.containers.get(container_id)
@@ -150,20 +155,14 @@ class SimRuntime:
         self.tracer.end(shim, pid=c.shim_pid)
         runc = self.tracer.start("runc", "runc create", task)
         yield self.env.timeout(p.runc_create)
-        # runc create's kernel steps, in order: what ``_hop`` does, as one loop rather than
-        # a generator per step (every container start takes them).
-        steps: list[tuple[str, float, dict[str, Any]]] = [
+        steps: list[tuple[str, float, dict[str, Any]]] = [  # runc create's kernel steps, in order
             (_CLONE, p.clone_namespaces, {}),
             ("mount overlay", p.mount_overlay, {"lowerdir": len(spec.layers)}),
             *((f"mount {m.kind} {m.destination}", p.mount_volume, {"read_only": m.read_only}) for m in spec.mounts),
             ("pivot_root", p.pivot_root, {}),
             ("cgroup create", p.cgroup_setup, {"memory": spec.memory, "nano_cpus": spec.nano_cpus}),
         ]
-        for name, seconds, attrs in steps:
-            step = self.tracer.start("kernel", name, runc, **attrs)
-            if seconds > 0:
-                yield self.env.timeout(seconds)
-            self.tracer.end(step)
+        yield from self._hops("kernel", runc, steps)
         try:
             program, argv, uid, gid = self._load(c, spec.process)
         except ExecFailed as exc:
@@ -300,11 +299,9 @@ class SimRuntime:
         yield self.env.timeout(p.tasks_delete)
         runc = self.tracer.start("runc", "runc delete", task)
         yield self.env.timeout(p.runc_delete)
-        for name, seconds in (("umount overlay", p.umount_overlay), ("cgroup rmdir", p.cgroup_remove)):
-            step = self.tracer.start("kernel", name, runc)  # ``_hop``, inlined as in ``start``
-            if seconds > 0:
-                yield self.env.timeout(seconds)
-            self.tracer.end(step)
+        yield from self._hops(
+            "kernel", runc, (("umount overlay", p.umount_overlay, {}), ("cgroup rmdir", p.cgroup_remove, {}))
+        )
         self.tracer.end(runc)
         self.tracer.end(task)
         yield from self._hop("containerd", "Containers.Delete", parent, p.containers_delete)
