@@ -26,8 +26,7 @@ def list_(d: Daemon, req: ApiRequest, ctx: SpanContext, **_: Any) -> ApiResponse
     limit = req.int_arg("limit")
     rows = d.list_containers(req.flag("all"), parse_filters(req), limit if limit else -1)
     if req.flag("size"):
-        by_id = {c.id: c for c in d.containers.all()}
-        rows = [d.with_sizes(by_id[row["Id"]], row) for row in rows]
+        rows = [d.with_sizes(d.containers.get(row["Id"]), row) for row in rows]
     return ApiResponse(200, rows)
 
 

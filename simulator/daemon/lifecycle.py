@@ -241,11 +241,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         try:
             c.published = self._publish_ports(c)
         except DockerError as err:
-            c.state.set_start_error(err.message, 128, self.now())
-            self._disconnect_networks(c)
-            self._notify(c.id, ("next-exit", "not-running"), 128)
-            if c.host_config.get("AutoRemove"):
-                yield from self._remove_now(ctx, c, remove_volumes=True)
+            yield from self._start_failed(ctx, c, err.message, 128, mounted=False)
             raise
         self._mount_events(c, "mount")
         io = ProcessIO(
@@ -264,14 +260,7 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
         except DockerError as err:
             self._io.pop(c.id, None)
             code = 127 if "not found" in err.message else 126 if "permission denied" in err.message else 128
-            c.state.set_start_error(err.message, code, self.now())
-            self._disconnect_networks(c)
-            c.published = {}
-            self._mount_events(c, "unmount")
-            self.container_event(c, "die", exitCode=code)
-            self._notify(c.id, ("next-exit", "not-running"), code)
-            if c.host_config.get("AutoRemove"):
-                yield from self._remove_now(ctx, c, remove_volumes=True)
+            yield from self._start_failed(ctx, c, err.message, code, mounted=True)
             raise
         self._handles[c.id] = handle
         c.state.set_running(handle.pid, self.now())
@@ -279,6 +268,21 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             c.state.started_at = c.state.started_at  # keep the original start time
         self.container_event(c, "start")
         self.env.process(self._monitor(c, handle.exited))
+
+    def _start_failed(self, ctx: SpanContext, c: Container, message: str, code: int, mounted: bool) -> Proc:
+        """A start that failed before the process ran: undo what ``_start`` set up, tell the waiters.
+
+        ``mounted``: the mounts were announced (a runtime failure), so they are unmounted and
+        the container dies with ``code``; a port that could not be bound fails before that.
+        """
+        c.state.set_start_error(message, code, self.now())
+        self._disconnect_networks(c)
+        if mounted:
+            self._mount_events(c, "unmount")
+            self.container_event(c, "die", exitCode=code)
+        self._notify(c.id, ("next-exit", "not-running"), code)
+        if c.host_config.get("AutoRemove"):
+            yield from self._remove_now(ctx, c, remove_volumes=True)
 
     def _monitor(self, c: Container, exited: simpy.Event) -> Proc:
         status: ExitStatus = yield exited
@@ -306,7 +310,6 @@ class LifecycleMixin(NetworkMixin, VolumeMixin, ExecMixin):
             c.state.set_stopped(status.code, self.now(), status.oom_killed, status.error)
         self.container_event(c, "die", exitCode=status.code)
         self._disconnect_networks(c)
-        c.published = {}
         self._mount_events(c, "unmount")
         self._notify(c.id, ("next-exit", "not-running"), status.code)
         if restart:

@@ -175,10 +175,12 @@ class NetworkMixin(DaemonCore):
             ) from None
 
     def _disconnect_networks(self, c: Container) -> None:
+        """Detach every endpoint of ``c``; its published ports go with them."""
         for name in list(c.networks):
             net = self.networks.get(name)
             if net is not None:
                 self._detach_endpoint(c, net)
+        c.published = {}
 
     def _release_endpoints(self, c: Container) -> None:
         self._disconnect_networks(c)
