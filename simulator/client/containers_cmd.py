@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from simulator.client.output import (
+    ListingRow,
     ProgressPrinter,
     ellipsis,
     go_marshal,
     go_time,
     is_default_format,
-    row_json,
     table,
 )
 from simulator.client.run_opts import (
@@ -259,14 +259,19 @@ def _attach(s: Session, cid: str, stdin: bool) -> Any:
     return attach
 
 
+def _copy_output(s: Session, resp: Any, stdin: bool, tty: bool) -> None:
+    """Copy an attached stream's output until it ends; a terminal's keys go in as typed (raw mode)."""
+    if stdin and s.stdin_tty and s.stdin is not None and resp.hijack not in (None, True):
+        pump = stdin_pump(s.stdin, resp.hijack.feed)
+        with raw_terminal(s.stdin, tty):
+            s.drain(resp, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
+    else:
+        s.drain(resp, lambda e: _write_entry(s, e))
+
+
 def _follow(s: Session, attach: Any, wait: Any, stdin: bool, tty: bool) -> int:
     """Copy the container's output (and a terminal's keys in) until it exits; its exit code."""
-    if stdin and s.stdin_tty and s.stdin is not None and attach.hijack not in (None, True):
-        pump = stdin_pump(s.stdin, attach.hijack.feed)
-        with raw_terminal(s.stdin, tty):
-            s.drain(attach, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
-    else:
-        s.drain(attach, lambda e: _write_entry(s, e))
+    _copy_output(s, attach, stdin, tty)
     result = s.drain(wait)
     return int(result[0]["StatusCode"]) if result else 0
 
@@ -355,11 +360,17 @@ def cmd_wait(s: Session, a: argparse.Namespace) -> int:
     return _each(s, a.containers, one)
 
 
-def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
+def flag_filters(raw: list[str]) -> dict[str, dict[str, bool]]:
+    """``-f name=value`` flags (``filter_value`` checked their form) as the API's ``filters`` map."""
     filters: dict[str, dict[str, bool]] = {}
-    for f in a.filter:
-        key, _, value = f.partition("=")
+    for item in raw:
+        key, _, value = item.partition("=")
         filters.setdefault(key, {})[value] = True
+    return filters
+
+
+def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
+    filters = flag_filters(a.filter)
     q: dict[str, Any] = {"all": 1 if a.all or a.latest or a.last else None}  # -l and -n include every state
     if a.size or ".Size" in (a.format or ""):
         q["size"] = 1  # as the CLI: sizes are asked for when they will be shown
@@ -371,8 +382,10 @@ def _ps_rows(s: Session, a: argparse.Namespace) -> list[dict[str, Any]]:
     return rows[:1] if a.latest else rows
 
 
-class PsRow:
+class PsRow(ListingRow):
     """The fields ``docker ps --format`` exposes (and ``--format json`` prints)."""
+
+    JSON_EXTRA: ClassVar[dict[str, Any]] = {"Platform": None}
 
     def __init__(self, c: dict[str, Any], now: float, trunc: bool) -> None:
         self.ID = c["Id"][:12] if trunc else c["Id"]
@@ -392,9 +405,6 @@ class PsRow:
         self.LocalVolumes = str(sum(1 for m in mounts if m.get("Type") == "volume" and m.get("Driver") == "local"))
         size_rw = human_size(int(c.get("SizeRw") or 0))
         self.Size = f"{size_rw} (virtual {human_size(int(c['SizeRootFs']))})" if c.get("SizeRootFs") else size_rw
-
-    def marshal_json(self) -> str:
-        return row_json({**vars(self), "Platform": None})
 
 
 def _port(p: dict[str, Any]) -> str:
@@ -586,14 +596,9 @@ def cmd_exec(s: Session, a: argparse.Namespace) -> int:
         raise DockerError(resp.body.get("message", ""), resp.status)
     if a.detach:
         return 0
-    if a.interactive and resp.hijack not in (None, True) and s.stdin is not None and s.stdin_tty:
-        pump = stdin_pump(s.stdin, resp.hijack.feed)
-        with raw_terminal(s.stdin, a.tty):
-            s.drain(resp, lambda e: write_raw(s.out, e.data), follow=True, stdin=pump)
-    else:
-        if a.interactive and resp.hijack not in (None, True):
-            _send_stdin(s, resp.hijack)
-        s.drain(resp, lambda e: _write_entry(s, e))
+    if a.interactive and not s.stdin_tty and resp.hijack not in (None, True):
+        _send_stdin(s, resp.hijack)
+    _copy_output(s, resp, a.interactive, a.tty)
     result = s.json("GET", f"/exec/{eid}/json")
     _ = info
     return int(result.get("ExitCode") or 0)

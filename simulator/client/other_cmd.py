@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, ClassVar
 
-from simulator.client.containers_cmd import api_timestamp, pull_image, render_format
+from simulator.client.containers_cmd import api_timestamp, flag_filters, pull_image, render_format
 from simulator.client.output import (
+    ListingRow,
     ellipsis,
     go_rfc3339,
     go_time,
     go_time_rfc3339,
     is_default_format,
-    row_json,
     table,
 )
 from simulator.client.session import CliError, Session
@@ -33,7 +33,9 @@ def cmd_pull(s: Session, a: argparse.Namespace) -> int:
     return 0
 
 
-class ImageRow:
+class ImageRow(ListingRow):
+    JSON_EXTRA: ClassVar[dict[str, Any]] = {"Containers": "N/A", "SharedSize": "N/A", "UniqueSize": "N/A"}
+
     def __init__(self, img: dict[str, Any], tag: str, now: float, trunc: bool) -> None:
         repo, _, t = tag.rpartition(":") if tag else ("<none>", "", "<none>")
         self.Repository = repo or "<none>"
@@ -45,16 +47,10 @@ class ImageRow:
         self.Digest = (img.get("RepoDigests") or ["<none>"])[0].rpartition("@")[2] or "<none>"
         self.VirtualSize = human_size(img["Size"], 4)
 
-    def marshal_json(self) -> str:
-        return row_json({**vars(self), "Containers": "N/A", "SharedSize": "N/A", "UniqueSize": "N/A"})
-
 
 def cmd_images(s: Session, a: argparse.Namespace) -> int:
     q: dict[str, Any] = {}
-    filters: dict[str, dict[str, bool]] = {}
-    for f in a.filter:
-        k, _, v = f.partition("=")
-        filters.setdefault(k, {})[v] = True
+    filters = flag_filters(a.filter)
     if a.repository:
         filters.setdefault("reference", {})[a.repository] = True
     if filters:
@@ -101,7 +97,7 @@ def cmd_tag(s: Session, a: argparse.Namespace) -> int:
     return 0
 
 
-class HistoryRow:
+class HistoryRow(ListingRow):
     """The fields ``docker history --format`` exposes (``-H=false``: raw dates and byte counts)."""
 
     HEADERS = {
@@ -121,9 +117,6 @@ class HistoryRow:
         self.CreatedBy = ellipsis(r["CreatedBy"], 45) if trunc else r["CreatedBy"]
         self.Size = human_size(r["Size"]) if human else str(r["Size"])
         self.Comment = r["Comment"]
-
-    def marshal_json(self) -> str:
-        return row_json(vars(self))
 
 
 def cmd_history(s: Session, a: argparse.Namespace) -> int:
@@ -160,14 +153,11 @@ def cmd_image_prune(s: Session, a: argparse.Namespace) -> int:
 # -- networks --------------------------------------------------------------------------
 def _filters_query(raw: list[str]) -> dict[str, Any] | None:
     """``-f key=value`` flags as the API's ``filters`` query (None when there are none)."""
-    filters: dict[str, dict[str, bool]] = {}
-    for item in raw:
-        key, _, value = item.partition("=")  # parsed by ``filter_value``: always name=value
-        filters.setdefault(key.strip().lower(), {})[value] = True
+    filters = flag_filters(raw)
     return {"filters": filters} if filters else None
 
 
-class NetworkRow:
+class NetworkRow(ListingRow):
     """The fields ``docker network ls --format`` exposes (and ``--format json`` prints)."""
 
     HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "CreatedAt": "CREATED AT"}
@@ -183,11 +173,8 @@ class NetworkRow:
         self.Labels = ",".join(f"{k}={v}" for k, v in (n.get("Labels") or {}).items())
         self.CreatedAt = go_time_rfc3339(str(n.get("Created") or ""))
 
-    def marshal_json(self) -> str:
-        return row_json(vars(self))
 
-
-class VolumeRow:
+class VolumeRow(ListingRow):
     """The fields ``docker volume ls --format`` exposes (and ``--format json`` prints)."""
 
     HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Mountpoint": "MOUNTPOINT"}
@@ -199,9 +186,6 @@ class VolumeRow:
         self.Mountpoint = v.get("Mountpoint") or ""
         self.Labels = ",".join(f"{k}={val}" for k, val in (v.get("Labels") or {}).items())
         self.Availability = self.Group = self.Links = self.Size = self.Status = "N/A"
-
-    def marshal_json(self) -> str:
-        return row_json(vars(self))
 
 
 def cmd_network(s: Session, a: argparse.Namespace) -> int:
@@ -324,16 +308,13 @@ def cmd_system(s: Session, a: argparse.Namespace) -> int:
     raise CliError(f"unknown command {a.sys_cmd}", 1)
 
 
-class DfRow:
+class DfRow(ListingRow):
     """A ``docker system df`` line, as ``--format`` sees it."""
 
     HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}
 
     def __init__(self, kind: str, total: str, active: str, size: str, reclaimable: str) -> None:
         self.Type, self.TotalCount, self.Active, self.Size, self.Reclaimable = kind, total, active, size, reclaimable
-
-    def marshal_json(self) -> str:
-        return row_json(vars(self))
 
 
 def _reclaimable(reclaimable: int, total: int) -> str:
@@ -462,10 +443,7 @@ def cmd_events(s: Session, a: argparse.Namespace) -> int:
         q["since"] = api_timestamp(s, a.since)
     if a.until:
         q["until"] = api_timestamp(s, a.until)
-    filters: dict[str, dict[str, bool]] = {}
-    for f in a.filter:
-        k, _, v = f.partition("=")
-        filters.setdefault(k, {})[v] = True
+    filters = flag_filters(a.filter)
     if filters:
         q["filters"] = filters
 

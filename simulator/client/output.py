@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -39,6 +39,18 @@ def go_marshal(value: Any) -> str:
 def row_json(fields: Mapping[str, Any]) -> str:
     """A listing row as ``--format json`` prints it: its fields marshalled by Go, keys sorted."""
     return go_marshal(dict(sorted(fields.items())))
+
+
+class ListingRow:
+    """A row of a listing (``ps``, ``images``...): its attributes are the ``--format`` fields.
+
+    ``JSON_EXTRA``: fields ``--format json`` prints that csim has no value for (``"N/A"``...).
+    """
+
+    JSON_EXTRA: ClassVar[dict[str, Any]] = {}
+
+    def marshal_json(self) -> str:
+        return row_json({**vars(self), **self.JSON_EXTRA})
 
 
 def go_time(ts: float, fraction: str = "") -> str:

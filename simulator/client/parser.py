@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from simulator.client.session import CliError
@@ -52,12 +53,17 @@ class CliHelp(Exception):
         self.text = text
 
 
+def _pflag_names(option_strings: Sequence[str]) -> tuple[str, str]:
+    """A flag's shorthand and name as pflag knows them: ``-t`` and the longest long form
+    (``--timeout``, not ``--time``; ``--network``, not ``--net``); either may be empty."""
+    short = next((o for o in option_strings if not o.startswith("--")), "")
+    long = max((o for o in option_strings if o.startswith("--")), key=len, default="")
+    return short, long
+
+
 def _flag_names(flags: str) -> str:
-    """``-t/--time/--timeout`` -> ``-t, --timeout`` (pflag's shorthand and name)."""
-    names = flags.split("/")
-    short = next((n for n in names if not n.startswith("--")), "")
-    long = max((n for n in names if n.startswith("--")), key=len, default="")
-    return ", ".join(n for n in (short, long) if n)
+    """``-t/--time/--timeout`` (argparse's words) -> ``-t, --timeout`` (pflag's)."""
+    return ", ".join(n for n in _pflag_names(flags.split("/")) if n)
 
 
 def unknown_flag_message(flag: str) -> str:
@@ -83,10 +89,7 @@ class DockerHelpFormatter(argparse.HelpFormatter):
     def _format_action_invocation(self, action: argparse.Action) -> str:
         if not action.option_strings:
             return super()._format_action_invocation(action)
-        short = next((o for o in action.option_strings if not o.startswith("--")), "")
-        long = max(
-            (o for o in action.option_strings if o.startswith("--")), key=len, default=""
-        )  # --network, not --net
+        short, long = _pflag_names(action.option_strings)
         names = f"{short}, {long}" if short and long else short or f"    {long}"
         if action.nargs == 0 or action.metavar == "":  # a switch (or a bool that takes =false)
             return names
@@ -94,8 +97,8 @@ class DockerHelpFormatter(argparse.HelpFormatter):
 
 
 def _flag_sort_key(action: argparse.Action) -> str:
-    longs = [o for o in action.option_strings if o.startswith("--")]
-    return (max(longs, key=len) if longs else "".join(action.option_strings)).lstrip("-")
+    short, long = _pflag_names(action.option_strings)
+    return (long or short).lstrip("-")
 
 
 class DockerArgParser(argparse.ArgumentParser):
@@ -212,22 +215,19 @@ class DockerArgParser(argparse.ArgumentParser):
         if message.endswith("expected one argument"):
             flags = message.removeprefix("argument ").split(":", 1)[0]
             raise self.flag_failure(f"flag needs an argument: {flags.split('/')[-1]}")
-        found = _TYPE_ERROR.match(message)
+        found = _TYPE_ERROR.match(message) or _CHOICE_ERROR.match(message)
         if found:
-            why = found["why"]
-            raise self.flag_failure(
-                f'invalid argument "{found["value"]}" for "{_flag_names(found["flags"])}" flag: {why}'
-            )
+            raise self._invalid_argument(found["flags"], found["value"], found["why"])
         found = _VALUE_ERROR.match(message)
         if found:
-            value, kind = found["value"], found["type"]
-            why = f'{_GO_PARSER.get(kind, "parse")}: parsing "{value}": invalid syntax'
-            raise self.flag_failure(f'invalid argument "{value}" for "{_flag_names(found["flags"])}" flag: {why}')
-        found = _CHOICE_ERROR.match(message)
-        if found:
-            value, why = found["value"], found["why"]
-            raise self.flag_failure(f'invalid argument "{value}" for "{_flag_names(found["flags"])}" flag: {why}')
+            value = found["value"]
+            why = f'{_GO_PARSER.get(found["type"], "parse")}: parsing "{value}": invalid syntax'
+            raise self._invalid_argument(found["flags"], value, why)
         raise self.flag_failure(message)
+
+    def _invalid_argument(self, flags: str, value: str, why: str) -> CliError:
+        """pflag's ``invalid argument "abc" for "-t, --timeout" flag: <why>``."""
+        return self.flag_failure(f'invalid argument "{value}" for "{_flag_names(flags)}" flag: {why}')
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
